@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+"""Small data-shaping filters for the network role (pure functions, unit tested)."""
+
+from __future__ import annotations
+
+
+def to_subnet(az_cidr, tier):
+    """(az, cidr), tier -> {'az', 'cidr', 'tier'}."""
+    az, cidr = az_cidr
+    return {"az": az, "cidr": cidr, "tier": tier}
+
+
+def subnet_index(results):
+    """ec2_vpc_subnet loop results -> {'public': {az: id}, 'private': {az: id}}."""
+    index = {"public": {}, "private": {}}
+    for result in results:
+        item = result.get("item") or {}
+        subnet = result.get("subnet") or {}
+        if subnet.get("id"):
+            index.setdefault(item["tier"], {})[item["az"]] = subnet["id"]
+    return index
+
+
+def subnets_by_tier(subnets, tier):
+    """ec2_vpc_subnet_info `subnets` -> ids of the given Tier tag, sorted by AZ."""
+    chosen = [s for s in subnets if (s.get("tags") or {}).get("Tier") == tier]
+    return [s["subnet_id"] for s in sorted(chosen, key=lambda s: s.get("availability_zone", ""))]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "to_subnet": to_subnet,
+            "subnet_index": subnet_index,
+            "subnets_by_tier": subnets_by_tier,
+        }
