@@ -125,10 +125,12 @@ def _acquire_lock(conn: psycopg.Connection, wait_seconds: float, poll: float = 0
 
 def run_migrations(
     cfg: DatabaseConfig,
-    migrations: tuple[Migration, ...] = MIGRATIONS,
+    migrations: tuple[Migration, ...] | None = None,
     lock_wait_seconds: float = 300.0,
 ) -> list[int]:
     """Apply pending migrations; return the versions applied by this run."""
+    if migrations is None:
+        migrations = MIGRATIONS
     applied_now: list[int] = []
     with psycopg.connect(autocommit=True, **cfg.connect_kwargs()) as conn:
         # DDL may legitimately take longer than the app's per-request timeout.
@@ -147,7 +149,7 @@ def run_migrations(
             for m in sorted(migrations, key=lambda m: m.version):
                 if m.version in done:
                     continue
-                log.info("applying migration", extra={"version": m.version, "name": m.name})
+                log.info("applying migration", extra={"version": m.version, "migration": m.name})
                 started = time.perf_counter()
                 with conn.transaction():
                     conn.execute(m.sql)
@@ -160,7 +162,7 @@ def run_migrations(
                     "migration applied",
                     extra={
                         "version": m.version,
-                        "name": m.name,
+                        "migration": m.name,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     },
                 )
@@ -214,7 +216,7 @@ def main(argv: list[str] | None = None, environ=None) -> int:
         "migrations complete",
         extra={
             "applied": applied,
-            "current_version": max(m.version for m in MIGRATIONS),
+            "latest_version": max(m.version for m in MIGRATIONS),
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )

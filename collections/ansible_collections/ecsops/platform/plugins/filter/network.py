@@ -27,10 +27,25 @@ def subnets_by_tier(subnets, tier):
     return [s["subnet_id"] for s in sorted(chosen, key=lambda s: s.get("availability_zone", ""))]
 
 
+def sg_cidr_rules(cidrs, ports):
+    """Ingress rules: each port from each CIDR (one rule per CIDR, all ports)."""
+    return [
+        {"proto": "tcp", "ports": list(ports), "cidr_ip": cidr, "rule_desc": "HTTP(S) from allowed range"}
+        for cidr in cidrs
+    ]
+
+
+def sg_port_rule(port, group_id):
+    """Ingress rule: one static host port from a source security group."""
+    return {"proto": "tcp", "ports": [int(port)], "group_id": group_id, "rule_desc": f"static host port {port} from the ALB"}
+
+
 class FilterModule:
     def filters(self):
         return {
             "to_subnet": to_subnet,
             "subnet_index": subnet_index,
             "subnets_by_tier": subnets_by_tier,
+            "sg_cidr_rules": sg_cidr_rules,
+            "sg_port_rule": sg_port_rule,
         }

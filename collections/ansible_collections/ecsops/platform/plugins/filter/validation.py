@@ -74,10 +74,193 @@ def cidr_list_errors(values, name):
     return errors
 
 
+_CONTAINER_KEYS = {
+    "name", "image", "tag", "tag_var", "cpu", "memory", "memory_reservation", "port", "host_port",
+    "environment", "secrets", "health_check", "essential", "command", "entry_point", "working_directory",
+    "links", "depends_on", "stop_timeout", "start_timeout", "ulimits", "user", "readonly_root_filesystem",
+    "mount_points",
+}
+_LB_KEYS = {
+    "container", "container_port", "path_patterns", "host_headers", "priority", "health_check_path",
+    "success_codes", "health_check_interval", "health_check_timeout", "healthy_threshold",
+    "unhealthy_threshold", "deregistration_delay",
+}
+_SCALING_KEYS = {"min_tasks", "max_tasks", "cpu_target", "memory_target", "requests_per_target",
+                 "scale_in_cooldown", "scale_out_cooldown"}
+_MOVING_TAGS = {"latest", "main", "master", "stable", "edge", "dev", "nightly"}
+_IMAGE_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*$")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def service_errors(svc, service, env_name, pinned_envs, tag_values=None):
+    """Everything wrong with one service definition (a host of group `services`)."""
+    errors = []
+    p = f"{service}: "
+    tag_values = tag_values or {}
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", service):
+        errors.append(p + "the service (inventory host) name must be 1-31 characters of a-z, 0-9 and -, starting with a letter")
+    containers = svc.get("service_containers") or []
+    if not containers:
+        errors.append(p + "service_containers: expected at least one container")
+    names = []
+    for i, c in enumerate(containers):
+        label = f"{p}service_containers[{i}]"
+        if not isinstance(c, dict):
+            errors.append(f"{label}: expected a dict, got {type(c).__name__}")
+            continue
+        unknown = sorted(set(c) - _CONTAINER_KEYS)
+        if unknown:
+            errors.append(f"{label}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(_CONTAINER_KEYS))}")
+        name = c.get("name")
+        if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}", str(name)):
+            errors.append(f"{label}.name: '{name}' must be letters, digits, - and _")
+        names.append(name)
+        image = str(c.get("image", ""))
+        if not image or not _IMAGE_RE.match(image):
+            errors.append(f"{label}.image: '{image}' is not an image repository reference without tag "
+                          "(expected e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app)")
+        tag_var = c.get("tag_var", "image_tag")
+        for source, tag in (("tag", c.get("tag")), (tag_var, tag_values.get(tag_var))):
+            if tag is None or tag == "":
+                if source == "tag":
+                    errors.append(f"{label}.tag: missing; expected a pinned image tag such as 1.4.2")
+                continue
+            tag = str(tag)
+            if not _TAG_RE.match(tag):
+                errors.append(f"{label}.{source}: '{tag}' is not a valid image tag")
+            elif env_name in pinned_envs and tag.lower() in _MOVING_TAGS:
+                errors.append(f"{label}.{source}: '{tag}' is a moving tag; {env_name} requires a pinned tag (e.g. 1.4.2 or a git sha)")
+        for key in ("cpu", "memory", "memory_reservation", "port", "host_port"):
+            if key in c and not _is_int(c[key]):
+                errors.append(f"{label}.{key}: '{c[key]}' must be an integer")
+        if _is_int(c.get("port")) and not 1 <= int(c["port"]) <= 65535:
+            errors.append(f"{label}.port: {c['port']} must be 1-65535")
+        if _is_int(c.get("memory")) and int(c["memory"]) < 6:
+            errors.append(f"{label}.memory: {c['memory']} MiB is below the ECS minimum of 6")
+        for key in ("environment", "secrets"):
+            value = c.get(key) or {}
+            if not isinstance(value, dict):
+                errors.append(f"{label}.{key}: expected a dict of NAME: value")
+                continue
+            for env_key in value:
+                if not _ENV_RE.match(str(env_key)):
+                    errors.append(f"{label}.{key}: '{env_key}' is not a valid environment variable name")
+        env = c.get("environment") or {}
+        if isinstance(env, dict):
+            for env_key in env:
+                if re.search(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY", str(env_key), re.I):
+                    errors.append(f"{label}.environment.{env_key}: looks like a secret; put it in secrets (SSM valueFrom), never environment")
+    if len(set(names)) != len(names):
+        errors.append(p + "service_containers: duplicate container names")
+    if containers and not any(isinstance(c, dict) and c.get("essential", True) for c in containers):
+        errors.append(p + "service_containers: at least one container must be essential")
+    lb = svc.get("service_load_balancer") or {}
+    if lb:
+        if not isinstance(lb, dict):
+            errors.append(p + "service_load_balancer: expected a dict")
+        else:
+            unknown = sorted(set(lb) - _LB_KEYS)
+            if unknown:
+                errors.append(f"{p}service_load_balancer: unknown key(s) {', '.join(unknown)}")
+            target = next((c for c in containers if isinstance(c, dict) and c.get("name") == lb.get("container")), None)
+            if target is None:
+                errors.append(f"{p}service_load_balancer.container: '{lb.get('container')}' is not one of the service's containers")
+            elif str(target.get("port")) != str(lb.get("container_port")):
+                errors.append(f"{p}service_load_balancer.container_port: {lb.get('container_port')} is not the port of container "
+                              f"{target.get('name')} ({target.get('port')})")
+            if not lb.get("path_patterns") and not lb.get("host_headers"):
+                errors.append(f"{p}service_load_balancer: expected path_patterns and/or host_headers")
+            prio = lb.get("priority", 100)
+            if not _is_int(prio) or not 1 <= int(prio) <= 50000:
+                errors.append(f"{p}service_load_balancer.priority: '{prio}' must be an integer 1-50000")
+            hc = str(lb.get("health_check_path", "/healthz"))
+            if not hc.startswith("/"):
+                errors.append(f"{p}service_load_balancer.health_check_path: '{hc}' must start with /")
+    scaling = svc.get("service_autoscaling") or {}
+    if scaling:
+        unknown = sorted(set(scaling) - _SCALING_KEYS)
+        if unknown:
+            errors.append(f"{p}service_autoscaling: unknown key(s) {', '.join(unknown)}")
+        lo, hi = scaling.get("min_tasks", svc.get("service_desired_count", 1)), scaling.get("max_tasks")
+        if not _is_int(hi):
+            errors.append(f"{p}service_autoscaling.max_tasks: expected an integer")
+        elif _is_int(lo) and int(lo) > int(hi):
+            errors.append(f"{p}service_autoscaling: min_tasks {lo} > max_tasks {hi}; expected min <= max")
+        for key in ("cpu_target", "memory_target"):
+            if key in scaling and (not _is_num(scaling[key]) or not 1 <= float(scaling[key]) <= 100):
+                errors.append(f"{p}service_autoscaling.{key}: '{scaling[key]}' must be a percentage 1-100")
+        if not any(k in scaling for k in ("cpu_target", "memory_target", "requests_per_target")):
+            errors.append(f"{p}service_autoscaling: expected at least one of cpu_target, memory_target, requests_per_target")
+        if "requests_per_target" in scaling and not lb:
+            errors.append(f"{p}service_autoscaling.requests_per_target: needs service_load_balancer")
+    mig = svc.get("service_migration") or {}
+    if mig:
+        if mig.get("container") not in names:
+            errors.append(f"{p}service_migration.container: '{mig.get('container')}' is not one of the service's containers")
+        if not isinstance(mig.get("command"), list) or not mig.get("command"):
+            errors.append(f"{p}service_migration.command: expected a non-empty list")
+    lo = svc.get("service_deployment_minimum_healthy_percent", 100)
+    hi = svc.get("service_deployment_maximum_percent", 200)
+    if _is_int(lo) and _is_int(hi) and int(hi) < int(lo):
+        errors.append(f"{p}service_deployment_maximum_percent {hi} < service_deployment_minimum_healthy_percent {lo}")
+    for i, st in enumerate(svc.get("service_task_policy_statements") or []):
+        actions = st.get("Action", []) if isinstance(st, dict) else []
+        resources = st.get("Resource", []) if isinstance(st, dict) else []
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        if "*" in actions and "*" in resources:
+            errors.append(f"{p}service_task_policy_statements[{i}]: Action * on Resource * is not allowed")
+    return errors
+
+
+def unknown_service_vars(names, known):
+    """service_* variables a service host sets that the role does not know (typos)."""
+    return [f"{n}: not a known variable of a service (a typo?); known: {', '.join(sorted(known))}"
+            for n in sorted(names) if n.startswith("service_") and n not in known]
+
+
+def routing_errors(services, hostvars):
+    """Two services with the same listener priority, or the same path/host rule."""
+    errors, seen_prio, seen_rule = [], {}, {}
+    for s in services:
+        lb = hostvars[s].get("service_load_balancer") or {}
+        if not lb:
+            continue
+        prio = str(lb.get("priority", 100))
+        if prio in seen_prio:
+            errors.append(f"{s}: service_load_balancer.priority {prio} is also used by {seen_prio[prio]}; expected unique priorities")
+        seen_prio.setdefault(prio, s)
+        rule = (tuple(sorted(lb.get("path_patterns") or [])), tuple(sorted(lb.get("host_headers") or [])))
+        if rule in seen_rule:
+            errors.append(f"{s}: service_load_balancer routes the same paths/hosts as {seen_rule[rule]}; expected distinct rules")
+        seen_rule.setdefault(rule, s)
+    return errors
+
+
+def _is_int(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()) is not None
+
+
+def _is_num(value):
+    try:
+        float(value)
+        return not isinstance(value, bool)
+    except (TypeError, ValueError):
+        return False
+
+
 class FilterModule:
     def filters(self):
         return {
             "cidr_errors": cidr_errors,
             "network_errors": network_errors,
             "cidr_list_errors": cidr_list_errors,
+            "service_errors": service_errors,
+            "unknown_service_vars": unknown_service_vars,
+            "routing_errors": routing_errors,
         }

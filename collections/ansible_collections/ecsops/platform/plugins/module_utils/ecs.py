@@ -112,7 +112,9 @@ def prepare_container(container):
         if key in CONTAINER_INT_FIELDS:
             value = _to_int(value)
         elif key == "portMappings":
-            value = [{k: (_to_int(v) if k in PORT_INT_FIELDS else v) for k, v in pm.items() if v is not None} for pm in value]
+            value = [
+                {k: (_to_int(v) if k in PORT_INT_FIELDS else v) for k, v in pm.items() if v is not None} for pm in value
+            ]
         elif key in ("environment",):
             value = _name_value_list(value)
         elif key == "logConfiguration" and isinstance(value, dict):
@@ -316,7 +318,14 @@ def normalize_load_balancers(items):
     for item in items or []:
         lb = {k: (_to_int(v) if k == "containerPort" else v) for k, v in item.items() if v is not None}
         result.append(lb)
-    return sorted(result, key=lambda i: (str(i.get("targetGroupArn", i.get("loadBalancerName", ""))), str(i.get("containerName")), i.get("containerPort", 0)))
+    return sorted(
+        result,
+        key=lambda i: (
+            str(i.get("targetGroupArn", i.get("loadBalancerName", ""))),
+            str(i.get("containerName")),
+            i.get("containerPort", 0),
+        ),
+    )
 
 
 def normalize_network_configuration(config):

@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+"""Filters that compare AWS describe results with the wanted shape, so a role calls a
+mutating module only when something differs (amazon.aws.autoscaling_group calls
+UpdateAutoScalingGroup and DisableMetricsCollection on every run, even when nothing changed)."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def asg_tag(item):
+    """{'key', 'value'} (dict2items) -> autoscaling_group tag entry propagated at launch."""
+    return {item["key"]: item["value"], "propagate_at_launch": True}
+
+
+def asg_drift(current, wanted):
+    """Names of the settings in which the described ASG differs from `wanted`.
+
+    `current` is one autoscaling_group_info result (snake_case) or {} when the group is
+    missing (-> ['missing']). Desired capacity is deliberately not compared: after
+    creation the capacity provider's managed scaling owns it.
+    """
+    if not current:
+        return ["missing"]
+    drift = []
+    lt = current.get("launch_template") or {}
+    if lt.get("launch_template_name") != wanted["launch_template_name"] or lt.get("version") != "$Latest":
+        drift.append("launch_template")
+    for key in ("min_size", "max_size"):
+        if int(current.get(key, -1)) != int(wanted[key]):
+            drift.append(key)
+    subnets = sorted(s for s in (current.get("vpc_zone_identifier") or "").split(",") if s)
+    if subnets != sorted(wanted["subnets"]):
+        drift.append("vpc_zone_identifier")
+    period = current.get("health_check_period", current.get("healthcheck_period"))
+    if period is None or int(period) != int(wanted["health_check_period"]):
+        drift.append("health_check_period")
+    protected = current.get("new_instances_protected_from_scale_in")
+    if protected is not None and bool(protected) != bool(wanted["protected_from_scale_in"]):
+        drift.append("protected_from_scale_in")
+    tags = {t.get("key"): (t.get("value"), t.get("propagate_at_launch")) for t in current.get("tags") or []}
+    want_tags = {k: (str(v), True) for k, v in wanted["tags"].items()}
+    if tags != want_tags:
+        drift.append("tags")
+    return drift
+
+
+def target_group_name(name_prefix, service):
+    """ELBv2 names are at most 32 characters: keep it readable, stay unique with a short hash."""
+    name = f"{name_prefix}-{service}"
+    if len(name) <= 32:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:6]
+    return f"{name[:25].rstrip('-')}-{digest}"
+
+
+def lb_services(services, hostvars, name_prefix, defaults):
+    """Services (inventory hosts) that declare service_load_balancer -> target group / rule specs."""
+    result = []
+    for service in services:
+        lb = hostvars[service].get("service_load_balancer")
+        if not lb:
+            continue
+        spec = dict(defaults)
+        spec.update({k: v for k, v in lb.items() if k in defaults})
+        spec.update(
+            service=service,
+            target_group=target_group_name(name_prefix, service),
+            port=int(lb.get("container_port", 80)),
+            health_check_path=lb.get("health_check_path", "/healthz"),
+            success_codes=str(lb.get("success_codes", "200")),
+            path_patterns=list(lb.get("path_patterns") or []),
+            host_headers=list(lb.get("host_headers") or []),
+            priority=int(lb.get("priority", 100)),
+        )
+        result.append(spec)
+    return sorted(result, key=lambda s: s["priority"])
+
+
+def _rules(services, tg_arns):
+    rules = []
+    for spec in services:
+        arn = tg_arns.get(spec["service"])
+        if not arn:
+            continue
+        conditions = []
+        if spec["path_patterns"]:
+            conditions.append({"Field": "path-pattern", "Values": spec["path_patterns"]})
+        if spec["host_headers"]:
+            conditions.append({"Field": "host-header", "Values": spec["host_headers"]})
+        rules.append({
+            "Conditions": conditions,
+            "Priority": str(spec["priority"]),
+            "Actions": [{"TargetGroupArn": arn, "Type": "forward"}],
+        })
+    return rules
+
+
+def alb_listeners(services, tg_arns, certificate_arn, ssl_policy):
+    """The listeners of elb_application_lb: HTTP (rules, or a redirect to HTTPS when a certificate is given)."""
+    not_found = [{
+        "Type": "fixed-response",
+        "FixedResponseConfig": {"ContentType": "text/plain", "MessageBody": "not found", "StatusCode": "404"},
+    }]
+    rules = _rules(services, tg_arns)
+    if not certificate_arn:
+        return [{"Protocol": "HTTP", "Port": 80, "DefaultActions": not_found, "Rules": rules}]
+    redirect = [{
+        "Type": "redirect",
+        "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}",
+                           "Query": "#{query}", "StatusCode": "HTTP_301"},
+    }]
+    return [
+        {"Protocol": "HTTP", "Port": 80, "DefaultActions": redirect, "Rules": []},
+        {"Protocol": "HTTPS", "Port": 443, "SslPolicy": ssl_policy,
+         "Certificates": [{"CertificateArn": certificate_arn}], "DefaultActions": not_found, "Rules": rules},
+    ]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "asg_tag": asg_tag,
+            "asg_drift": asg_drift,
+            "target_group_name": target_group_name,
+            "lb_services": lb_services,
+            "alb_listeners": alb_listeners,
+        }

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+"""Turn a service's inventory data into ECS API container definitions (pure, unit tested)."""
+
+from __future__ import annotations
+
+_PASSTHROUGH = {
+    "command": "command",
+    "entry_point": "entryPoint",
+    "working_directory": "workingDirectory",
+    "links": "links",
+    "depends_on": "dependsOn",
+    "stop_timeout": "stopTimeout",
+    "start_timeout": "startTimeout",
+    "ulimits": "ulimits",
+    "user": "user",
+    "readonly_root_filesystem": "readonlyRootFilesystem",
+    "mount_points": "mountPoints",
+}
+
+
+def log_group_name(name_prefix, service, container=None, per_container=False):
+    base = f"/ecs/{name_prefix}/{service}"
+    return f"{base}/{container}" if per_container and container else base
+
+
+def container_definitions(service, containers, name_prefix, region, account_id, param_path, per_container_logs=False):
+    """service_containers (inventory) -> ECS containerDefinitions.
+
+    - image = image:tag (the tag a redeploy may override is applied later by ecs_deploy's `images`)
+    - secrets: {ENV_NAME: parameter name under param_path} -> valueFrom SSM parameter ARNs (never `environment`)
+    - awslogs into the service's log group, in the task definition's own region
+    """
+    result = []
+    for c in containers:
+        definition = {
+            "name": c["name"],
+            "image": f"{c['image']}:{c['tag']}",
+            "essential": bool(c.get("essential", True)),
+        }
+        if c.get("cpu") is not None:
+            definition["cpu"] = int(c["cpu"])
+        if c.get("memory") is not None:
+            definition["memory"] = int(c["memory"])
+        if c.get("memory_reservation") is not None:
+            definition["memoryReservation"] = int(c["memory_reservation"])
+        if c.get("port") is not None:
+            definition["portMappings"] = [{
+                "containerPort": int(c["port"]),
+                "hostPort": int(c.get("host_port", 0)),
+                "protocol": "tcp",
+            }]
+        env = c.get("environment") or {}
+        if env:
+            definition["environment"] = [{"name": k, "value": str(v)} for k, v in sorted(env.items())]
+        secrets = c.get("secrets") or {}
+        if secrets:
+            definition["secrets"] = [
+                {"name": k, "valueFrom": _param_arn(v, region, account_id, param_path)}
+                for k, v in sorted(secrets.items())
+            ]
+        if c.get("health_check"):
+            hc = c["health_check"]
+            definition["healthCheck"] = {
+                "command": list(hc["command"]),
+                "interval": int(hc.get("interval", 10)),
+                "timeout": int(hc.get("timeout", 5)),
+                "retries": int(hc.get("retries", 3)),
+                "startPeriod": int(hc.get("start_period", 10)),
+            }
+        for key, api_key in _PASSTHROUGH.items():
+            if c.get(key) is not None:
+                definition[api_key] = c[key]
+        definition["logConfiguration"] = {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group_name(name_prefix, service, c["name"], per_container_logs),
+                "awslogs-region": region,
+                "awslogs-stream-prefix": c["name"],
+            },
+        }
+        result.append(definition)
+    return result
+
+
+def _param_arn(value, region, account_id, param_path):
+    value = str(value)
+    if value.startswith("arn:"):
+        return value
+    return f"arn:aws:ssm:{region}:{account_id}:parameter{param_path.rstrip('/')}/{value.lstrip('/')}"
+
+
+def deploy_images(containers, tags):
+    """Containers whose tag variable was given on this run -> {container: image:tag} for ecs_deploy `images`.
+
+    `tags` maps a tag variable name (e.g. image_tag) to its value ('' when not given).
+    """
+    images = {}
+    for c in containers:
+        value = tags.get(c.get("tag_var", "image_tag")) or ""
+        if value:
+            images[c["name"]] = f"{c['image']}:{value}"
+    return images
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "container_definitions": container_definitions,
+            "deploy_images": deploy_images,
+            "log_group_name": log_group_name,
+        }
