@@ -429,6 +429,103 @@ def _probe_ecs_run_task_without_instances(client: ClientFactory) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- i
+#: Attributes AWS returns for every new Application Load Balancer (DescribeLoadBalancerAttributes).
+_ALB_DEFAULT_ATTRIBUTES = {
+    "access_logs.s3.enabled": "false",
+    "idle_timeout.timeout_seconds": "60",
+    "routing.http.drop_invalid_header_fields.enabled": "false",
+    "routing.http.desync_mitigation_mode": "defensive",
+    "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+    "routing.http.xff_client_port.enabled": "false",
+    "routing.http.preserve_host_header.enabled": "false",
+    "routing.http.xff_header_processing.mode": "append",
+    "routing.http2.enabled": "true",
+    "waf.fail_open.enabled": "false",
+    "client_keep_alive.seconds": "3600",
+}
+
+
+def _apply_elbv2_default_attributes() -> None:
+    from moto.elbv2.models import FakeLoadBalancer
+
+    original = FakeLoadBalancer.__init__
+    if getattr(original, "_emulator_fix", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.type == "application":
+            for key, value in _ALB_DEFAULT_ATTRIBUTES.items():
+                self.attrs.setdefault(key, value)
+
+    __init__._emulator_fix = True  # type: ignore[attr-defined]
+    FakeLoadBalancer.__init__ = __init__
+
+
+def _probe_elbv2_default_attributes(client: ClientFactory) -> bool:
+    ec2 = client("ec2")
+    elb = client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+    region = ec2.meta.region_name
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.98.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    arn = elb.create_load_balancer(Name=_name("probe"), Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    attrs = {a["Key"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]}
+    return "idle_timeout.timeout_seconds" not in attrs
+
+
+# --------------------------------------------------------------------------- j
+def _apply_appautoscaling_policy_names() -> None:
+    import json
+
+    from moto.applicationautoscaling import responses
+
+    cls = responses.ApplicationAutoScalingResponse
+    original = cls.describe_scaling_policies
+    if getattr(original, "_emulator_fix", False):
+        return
+
+    def describe_scaling_policies(self: Any) -> str:
+        names = self._get_param("PolicyNames") or []
+        _, policies = self.applicationautoscaling_backend.describe_scaling_policies(
+            service_namespace=self._get_param("ServiceNamespace"),
+            resource_id=self._get_param("ResourceId"),
+            scalable_dimension=self._get_param("ScalableDimension"),
+            max_results=10000,
+            next_token=None,
+        )
+        if names:
+            policies = [p for p in policies if p.policy_name in names]
+        start = int(self._get_param("NextToken") or 0)
+        size = self._get_int_param("MaxResults") or 100
+        page = policies[start:start + size]
+        token = str(start + size) if start + size < len(policies) else None
+        return json.dumps({"ScalingPolicies": [responses._build_policy(p) for p in page], "NextToken": token})
+
+    describe_scaling_policies._emulator_fix = True  # type: ignore[attr-defined]
+    cls.describe_scaling_policies = describe_scaling_policies
+
+
+def _probe_appautoscaling_policy_names(client: ClientFactory) -> bool:
+    aas = client("application-autoscaling")
+    resource = f"service/{_name('probe')}/svc"
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource,
+                                 ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=2)
+    for name, metric in (("a", "ECSServiceAverageCPUUtilization"), ("b", "ECSServiceAverageMemoryUtilization")):
+        aas.put_scaling_policy(
+            PolicyName=name, ServiceNamespace="ecs", ResourceId=resource,
+            ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 50.0, "PredefinedMetricSpecification": {"PredefinedMetricType": metric}},
+        )
+    found = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource, PolicyNames=["b"],
+                                          MaxResults=1)["ScalingPolicies"]
+    return not (len(found) == 1 and found[0]["PolicyName"] == "b")
+
+
 FIXES: list[Fix] = [
     Fix(
         id="autoscaling-metrics-collection",
@@ -522,6 +619,28 @@ FIXES: list[Fix] = [
         "were found in your cluster.').",
         apply=_apply_ecs_run_task_without_instances,
         probe=_probe_ecs_run_task_without_instances,
+    ),
+    Fix(
+        id="elbv2-default-attributes",
+        symptom="amazon.aws.elb_application_lb with idle_timeout (or http_* options) fails: "
+        "\"Module failed: 'idle_timeout_timeout_seconds'\" (KeyError).",
+        cause="moto.elbv2.models.FakeLoadBalancer starts with only four attributes (idle timeout and "
+        "access_logs.s3.enabled are commented out 'for TF compatibility'); AWS returns every "
+        "attribute of an ALB with its default value.",
+        patch="Wraps FakeLoadBalancer.__init__ to add AWS's default attributes of an "
+        "application load balancer (idle timeout 60, access logs off, HTTP routing defaults).",
+        apply=_apply_elbv2_default_attributes,
+        probe=_probe_elbv2_default_attributes,
+    ),
+    Fix(
+        id="appautoscaling-policy-names-filter",
+        symptom="community.aws.application_autoscaling_policy reports changed on every run for the "
+        "second and later policies of a service (it compares with another policy).",
+        cause="moto.applicationautoscaling DescribeScalingPolicies ignores PolicyNames, so "
+        "MaxResults=1 returns the service's first policy whatever name was asked.",
+        patch="Replaces the response handler with one that filters by PolicyNames before paging.",
+        apply=_apply_appautoscaling_policy_names,
+        probe=_probe_appautoscaling_policy_names,
     ),
 ]
 

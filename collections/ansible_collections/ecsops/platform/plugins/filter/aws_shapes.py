@@ -32,7 +32,7 @@ def asg_drift(current, wanted):
     subnets = sorted(s for s in (current.get("vpc_zone_identifier") or "").split(",") if s)
     if subnets != sorted(wanted["subnets"]):
         drift.append("vpc_zone_identifier")
-    period = current.get("health_check_period", current.get("healthcheck_period"))
+    period = current.get("health_check_grace_period", current.get("health_check_period"))
     if period is None or int(period) != int(wanted["health_check_period"]):
         drift.append("health_check_period")
     protected = current.get("new_instances_protected_from_scale_in")

@@ -87,7 +87,7 @@ def main():
     if module.check_mode:
         module.exit_json(changed=True, settings=[{"name": "containerInsights", "value": wanted}], diff=diff)
     try:
-        result = client.update_cluster_settings(
+        result = client.update_cluster(
             cluster=cluster, settings=[{"name": "containerInsights", "value": wanted}], aws_retry=True
         )
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
