@@ -65,6 +65,8 @@ def network_errors(vpc_cidr, azs, public, private, region):
 
 def cidr_list_errors(values, name):
     """A list of IPv4 CIDRs (any prefix), e.g. allowed ingress ranges."""
+    if not isinstance(values, (list, tuple)):
+        return [f"{name}: expected a list of IPv4 CIDRs, got {type(values).__name__} {values!r}"]
     errors = []
     for i, value in enumerate(values or []):
         try:
