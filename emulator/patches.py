@@ -526,6 +526,153 @@ def _probe_appautoscaling_policy_names(client: ClientFactory) -> bool:
     return not (len(found) == 1 and found[0]["PolicyName"] == "b")
 
 
+# --------------------------------------------------------------------------- k, l, m (RDS)
+def _apply_rds_parameter_group_not_found() -> None:
+    from moto.rds import models as m
+    from moto.rds.exceptions import DBParameterGroupNotFoundError
+
+    original = m.RDSBackend.describe_db_parameter_groups
+    if getattr(original, "_emulator_fix", False):
+        return
+
+    def describe_db_parameter_groups(self: Any, kwargs: Any) -> Any:
+        name = kwargs.get("db_parameter_group_name")
+        if name and name not in self.db_parameter_groups:
+            raise DBParameterGroupNotFoundError(name)
+        return original(self, kwargs)
+
+    describe_db_parameter_groups._emulator_fix = True  # type: ignore[attr-defined]
+    m.RDSBackend.describe_db_parameter_groups = describe_db_parameter_groups
+
+
+def _probe_rds_parameter_group_not_found(client: ClientFactory) -> bool:
+    try:
+        client("rds").describe_db_parameter_groups(DBParameterGroupName=_name("missing"))
+    except Exception as exc:  # botocore.exceptions.ClientError
+        return getattr(exc, "response", {}).get("Error", {}).get("Code") != "DBParameterGroupNotFound"
+    return True
+
+
+#: The PostgreSQL engine parameters the rds role sets (AWS lists the whole family catalogue).
+def _pg_parameters(major: int) -> dict[str, dict[str, Any]]:
+    base = {"Source": "engine-default", "IsModifiable": True, "ApplyType": "dynamic", "ApplyMethod": "pending-reboot"}
+    return {
+        "log_min_duration_statement": dict(base, ParameterName="log_min_duration_statement", DataType="integer"),
+        "rds.force_ssl": dict(base, ParameterName="rds.force_ssl", DataType="boolean",
+                              ParameterValue="1" if major >= 15 else "0"),
+    }
+
+
+def _apply_rds_parameter_group_catalogue() -> None:
+    from moto.rds import models as m
+
+    original = m.DBParameterGroup.__init__
+    if getattr(original, "_emulator_fix", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        family = self.family or ""
+        if family.startswith("postgres"):
+            major = int(family[len("postgres"):].split(".")[0] or 0)
+            for name, parameter in _pg_parameters(major).items():
+                self.parameters.setdefault(name, parameter)
+
+    __init__._emulator_fix = True  # type: ignore[attr-defined]
+    m.DBParameterGroup.__init__ = __init__
+
+
+def _probe_rds_parameter_group_catalogue(client: ClientFactory) -> bool:
+    rds = client("rds")
+    name = _name("probe")
+    rds.create_db_parameter_group(DBParameterGroupName=name, DBParameterGroupFamily="postgres16", Description="probe")
+    names = {p["ParameterName"] for p in rds.describe_db_parameters(DBParameterGroupName=name)["Parameters"]}
+    return "rds.force_ssl" not in names
+
+
+def _apply_rds_gp3_defaults() -> None:
+    from moto.rds import models as m
+
+    original = m.DBInstance.__init__
+    if getattr(original, "_emulator_fix", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.storage_type == "gp3" and self.iops is None:
+            self.iops = 3000 if int(self.allocated_storage or 0) < 400 else 12000
+
+    __init__._emulator_fix = True  # type: ignore[attr-defined]
+    m.DBInstance.__init__ = __init__
+    throughput = m.DBInstance.storage_throughput
+
+    def get_throughput(self: Any) -> Any:
+        value = throughput.fget(self)
+        if value is None and self.storage_type == "gp3":
+            return 125 if int(self.allocated_storage or 0) < 400 else 500
+        return value
+
+    m.DBInstance.storage_throughput = property(get_throughput, throughput.fset)
+
+
+def _probe_rds_gp3_defaults(client: ClientFactory) -> bool:
+    rds = client("rds")
+    name = _name("probe")
+    db = rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro", Engine="postgres",
+                                AllocatedStorage=20, StorageType="gp3", MasterUsername="probe",
+                                MasterUserPassword="probe-password-1")["DBInstance"]
+    rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+    return "StorageThroughput" not in db or "Iops" not in db
+
+
+# --------------------------------------------------------------------------- n
+def _apply_autoscaling_force_delete() -> None:
+    from moto.autoscaling import responses
+    from moto.autoscaling.exceptions import AutoscalingClientError
+
+    class ResourceInUseError(AutoscalingClientError):
+        code = "ResourceInUse"
+
+    cls = responses.AutoScalingResponse
+    original = cls.delete_auto_scaling_group
+    if getattr(original, "_emulator_fix", False):
+        return
+
+    def delete_auto_scaling_group(self: Any) -> Any:
+        name = self._get_param("AutoScalingGroupName")
+        force = str(self._get_param("ForceDelete", "false")).lower() == "true"
+        group = self.autoscaling_backend.autoscaling_groups.get(name)
+        if group is not None and group.instance_states:
+            ids = [state.instance.id for state in group.instance_states]
+            if not force:
+                raise ResourceInUseError(
+                    "You cannot delete an AutoScalingGroup while there are instances or pending Spot "
+                    "instance request(s) still in the group."
+                )
+            self.autoscaling_backend.ec2_backend.terminate_instances(ids)
+            group.instance_states = []
+        return original(self)
+
+    delete_auto_scaling_group._emulator_fix = True  # type: ignore[attr-defined]
+    cls.delete_auto_scaling_group = delete_auto_scaling_group
+
+
+def _probe_autoscaling_force_delete(client: ClientFactory) -> bool:
+    ec2 = client("ec2")
+    asg = client("autoscaling")
+    subnet = _subnet(client)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    name = _name("probe")
+    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"})
+    asg.create_auto_scaling_group(AutoScalingGroupName=name, LaunchTemplate={"LaunchTemplateName": name},
+                                  MinSize=1, MaxSize=1, DesiredCapacity=1, VPCZoneIdentifier=subnet,
+                                  NewInstancesProtectedFromScaleIn=True)
+    ids = [i["InstanceId"] for i in asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["Instances"]]
+    asg.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
+    states = [i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]]
+    return any(state not in ("shutting-down", "terminated") for state in states)
+
+
 FIXES: list[Fix] = [
     Fix(
         id="autoscaling-metrics-collection",
@@ -641,6 +788,47 @@ FIXES: list[Fix] = [
         patch="Replaces the response handler with one that filters by PolicyNames before paging.",
         apply=_apply_appautoscaling_policy_names,
         probe=_probe_appautoscaling_policy_names,
+    ),
+    Fix(
+        id="rds-parameter-group-not-found",
+        symptom="amazon.aws.rds_instance_param_group fails creating a group: 'list index out of range'.",
+        cause="RDSBackend.describe_db_parameter_groups returns [] for an unknown DBParameterGroupName; "
+        "AWS raises DBParameterGroupNotFound (which the module expects).",
+        patch="Wraps describe_db_parameter_groups to raise DBParameterGroupNotFoundError.",
+        apply=_apply_rds_parameter_group_not_found,
+        probe=_probe_rds_parameter_group_not_found,
+    ),
+    Fix(
+        id="rds-parameter-group-catalogue",
+        symptom="amazon.aws.rds_instance_param_group silently sets nothing and lists every parameter "
+        "under `errors` (the role then fails).",
+        cause="A new moto DBParameterGroup lists no engine parameters; AWS's DescribeDBParameters "
+        "returns the family's whole catalogue, which the module looks values up in.",
+        patch="Seeds postgres families with the parameters the rds role sets (rds.force_ssl, "
+        "log_min_duration_statement) with AWS's engine defaults.",
+        apply=_apply_rds_parameter_group_catalogue,
+        probe=_probe_rds_parameter_group_catalogue,
+    ),
+    Fix(
+        id="rds-gp3-storage-defaults",
+        symptom="amazon.aws.rds_instance with storage_type gp3 fails on its second run: KeyError 'StorageThroughput'.",
+        cause="moto describes gp3 instances without StorageThroughput and Iops; AWS returns the gp3 "
+        "baseline (125 MiB/s and 3000 IOPS below 400 GiB, 500 and 12000 from 400 GiB).",
+        patch="Gives gp3 DBInstances those defaults.",
+        apply=_apply_rds_gp3_defaults,
+        probe=_probe_rds_gp3_defaults,
+    ),
+    Fix(
+        id="autoscaling-force-delete",
+        symptom="A teardown leaves the instances of a deleted Auto Scaling group running (scale-in "
+        "protected instances survive DeleteAutoScalingGroup with ForceDelete).",
+        cause="moto's DeleteAutoScalingGroup ignores ForceDelete: it sets the desired capacity to 0, "
+        "which only removes unprotected instances, and then drops the group. AWS terminates every "
+        "instance with ForceDelete, and refuses (ResourceInUse) without it while instances remain.",
+        patch="Wraps the response handler: with ForceDelete it terminates all the group's instances "
+        "first; without it, a group that still has instances raises ResourceInUse.",
+        apply=_apply_autoscaling_force_delete,
+        probe=_probe_autoscaling_force_delete,
     ),
 ]
 

@@ -11,8 +11,9 @@ import pytest
 
 from support import Emulator, Run, base_env, free_port, playbook
 
-# Files whose tests reset the emulator run last, in this order; everything else reads the shared converge.
-_RESETTING = ["test_deploy.py", "test_check_mode.py", "test_bad_input.py", "test_teardown.py", "test_awx.py"]
+# Files whose tests change or empty the shared environment run last, in this order (teardown empties it,
+# bad_input resets it); everything else only reads the shared converge.
+_RESETTING = ["test_deploy.py", "test_awx.py", "test_teardown.py", "test_bad_input.py"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -154,21 +154,47 @@ def playbook(emulator: Emulator, *args: str, inventory: str = "inventories/local
     return run
 
 
-def tagged_resources(emulator: Emulator, environment: str = "local") -> list[str]:
-    """ARNs of everything tagged Environment=<environment> that the tagging API and the
-    services without it know of (used to prove that nothing was created)."""
-    found = []
+def tagged_resources(emulator: Emulator, environment: str = "local", project: str = "ecsops") -> list[str]:
+    """Everything of one environment that still exists (used to prove nothing was created, or that a
+    teardown left nothing behind). Walks each service the playbooks write to."""
+    prefix = f"{project}-{environment}"
+    env_filter = [{"Name": "tag:Environment", "Values": [environment]}]
+    found: list[str] = []
     ec2 = emulator.client("ec2")
-    for vpc in ec2.describe_vpcs(Filters=[{"Name": "tag:Environment", "Values": [environment]}])["Vpcs"]:
-        found.append(vpc["VpcId"])
-    for sg in ec2.describe_security_groups(Filters=[{"Name": "tag:Environment", "Values": [environment]}])["SecurityGroups"]:
-        found.append(sg["GroupId"])
-    found += [r["RoleName"] for r in emulator.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(f"ecsops-{environment}")]
-    found += emulator.client("ecs").list_clusters()["clusterArns"]
+    found += [v["VpcId"] for v in ec2.describe_vpcs(Filters=env_filter)["Vpcs"]]
+    found += [s["SubnetId"] for s in ec2.describe_subnets(Filters=env_filter)["Subnets"]]
+    found += [g["GroupId"] for g in ec2.describe_security_groups(Filters=env_filter)["SecurityGroups"]]
+    found += [r["RouteTableId"] for r in ec2.describe_route_tables(Filters=env_filter)["RouteTables"]]
+    found += [g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=env_filter)["InternetGateways"]]
+    found += [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=env_filter)["NatGateways"] if n["State"] != "deleted"]
+    found += [a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]]
+    found += [t["LaunchTemplateName"] for t in ec2.describe_launch_templates()["LaunchTemplates"] if t["LaunchTemplateName"].startswith(prefix)]
+    found += [i["InstanceId"] for r in ec2.describe_instances(Filters=env_filter + [
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"] for i in r["Instances"]]
+    found += [g["AutoScalingGroupName"] for g in emulator.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]]
+    found += [r["RoleName"] for r in emulator.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)]
+    found += [p["InstanceProfileName"] for p in emulator.client("iam").list_instance_profiles()["InstanceProfiles"]
+              if p["InstanceProfileName"].startswith(prefix)]
+    ecs = emulator.client("ecs")
+    clusters = ecs.list_clusters()["clusterArns"]
+    if clusters:
+        found += [c["clusterArn"] for c in ecs.describe_clusters(clusters=clusters)["clusters"] if c["status"] == "ACTIVE"]
+    found += ecs.list_task_definitions(familyPrefix=prefix, status="ACTIVE")["taskDefinitionArns"]
+    elb = emulator.client("elbv2")
+    found += [lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
+    found += [tg["TargetGroupArn"] for tg in elb.describe_target_groups()["TargetGroups"]]
+    found += [t["ResourceId"] for t in emulator.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs")["ScalableTargets"]]
     found += [g["logGroupName"] for g in emulator.client("logs").describe_log_groups()["logGroups"]]
     found += [b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]]
-    found += [d["DBInstanceIdentifier"] for d in emulator.client("rds").describe_db_instances()["DBInstances"]]
-    found += [p["Name"] for p in emulator.client("ssm").describe_parameters()["Parameters"]]
+    found += [r["repositoryName"] for r in emulator.client("ecr").describe_repositories()["repositories"]]
+    found += [a["AlarmName"] for a in emulator.client("cloudwatch").describe_alarms()["MetricAlarms"]]
+    rds = emulator.client("rds")
+    found += [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]]
+    found += [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]]
+    found += [g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
+              if g["DBParameterGroupName"].startswith(prefix)]
+    found += [p["Name"] for p in emulator.client("ssm").describe_parameters()["Parameters"] if not p["Name"].startswith("/aws/")]
     return found
 
 

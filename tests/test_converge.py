@@ -85,7 +85,7 @@ def test_launch_template_is_hardened_and_joins_the_cluster(converged: dict[str, 
     ebs = data["BlockDeviceMappings"][0]["Ebs"]
     assert ebs["Encrypted"] is True and ebs["VolumeType"] == "gp3"
     assert data["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is False
-    assert data["IamInstanceProfile"]["Name"] == f"{PREFIX}-ecs-instance"
+    assert data["IamInstanceProfile"]["Arn"] == f"arn:aws:iam::123456789012:instance-profile/{PREFIX}-ecs-instance"
     user_data = base64.b64decode(data["UserData"]).decode()
     assert f"ECS_CLUSTER={PREFIX}\n" in user_data
     for setting in ("ECS_ENABLE_TASK_IAM_ROLE=true", "ECS_AWSVPC_BLOCK_IMDS=true", "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true",

@@ -431,6 +431,9 @@ class EcsDeployer:
                 cluster=self.cluster, services=[self.name], include=["TAGS"], aws_retry=True
             )
         except is_boto3_error_code("ClusterNotFoundException") as e:
+            if self.module.check_mode or self.params["state"] == "absent":
+                # A plan on an empty account, or a teardown after the cluster went: no service.
+                return None
             self.fail(f"ECS cluster {self.cluster} not found", exception=e)
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
             self.fail(f"Failed to describe service {self.name} in cluster {self.cluster}", exception=e)
@@ -698,6 +701,7 @@ class EcsDeployer:
                     tail = f"the circuit breaker rolled the service back to {td_label(now_on)}"
                     if old_arn and now_on != old_arn:
                         tail = f"the service now runs {td_label(now_on)}"
+                    self.restore_previous_tag(service, now_on)
                 else:
                     tail = f"the service was not rolled back and still points at {label}"
                 self.fail(
@@ -724,6 +728,7 @@ class EcsDeployer:
         current_td = self.describe_task_definition(old_arn) if old_arn else None
         service_tags = boto3_tags_to_dict(service.get("tags")) if service else {}
         recorded_previous = service_tags.get(PREVIOUS_TAG)
+        self._recorded_previous = recorded_previous
 
         desired_td = None
         target_td = None
@@ -847,6 +852,19 @@ class EcsDeployer:
             self.prune(target_arn, self.result["previous_task_definition"])
         self.module.exit_json(**self.result)
 
+    def restore_previous_tag(self, service, now_on):
+        """After a rolled-back rollout the service runs the revision it ran before, so `previous` must
+        again name the revision recorded before this run (not the one the service is back on)."""
+        recorded = getattr(self, "_recorded_previous", None)
+        try:
+            if recorded and recorded != now_on:
+                self.client.tag_resource(resourceArn=service["serviceArn"],
+                                         tags=[{"key": PREVIOUS_TAG, "value": recorded}], aws_retry=True)
+            else:
+                self.client.untag_resource(resourceArn=service["serviceArn"], tagKeys=[PREVIOUS_TAG], aws_retry=True)
+        except AWS_ERRORS as e:
+            self.module.warn(f"could not restore the {PREVIOUS_TAG} tag of service {self.name}: {e}")
+
     def create_service(self, target_arn, settings):
         kwargs = dict(settings)
         kwargs.setdefault(
@@ -893,6 +911,30 @@ class EcsDeployer:
         self.deregister([arn for arn in arns[keep:] if arn not in protected])
 
     # ------------------------------------------------------------- absent
+    def deregister_scalable_target(self):
+        """A deleted service's Application Auto Scaling target would otherwise stay behind."""
+        resource = f"service/{self.cluster.split('/')[-1]}/{self.name}"
+        scaling = self.module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+        try:
+            targets = scaling.describe_scalable_targets(
+                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension="ecs:service:DesiredCount",
+                aws_retry=True,
+            )["ScalableTargets"]
+        except AWS_ERRORS as e:
+            self.fail(f"Failed to describe the scalable target of service {self.name}", exception=e)
+        if not targets:
+            return
+        self.result["changed"] = True
+        self.result["scalable_target_deregistered"] = resource
+        if self.module.check_mode:
+            return
+        try:
+            scaling.deregister_scalable_target(
+                ServiceNamespace="ecs", ResourceId=resource, ScalableDimension="ecs:service:DesiredCount", aws_retry=True
+            )
+        except AWS_ERRORS as e:
+            self.fail(f"Failed to deregister the scalable target of service {self.name}", exception=e)
+
     def absent(self):
         service = self.describe_service()
         if service and service.get("status") == "ACTIVE":
@@ -919,6 +961,7 @@ class EcsDeployer:
                         f"(cluster {self.cluster}) to be deleted; it is still {current.get('status')}"
                     )
                 self.sleep(deadline)
+        self.deregister_scalable_target()
         arns = self.list_active_revisions()
         if arns:
             self.result["changed"] = True

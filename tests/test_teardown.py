@@ -1,0 +1,51 @@
+"""Guarded teardown of the shared environment (runs after the tests that read or change it), then
+the plan of an empty account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from support import Emulator, playbook, tagged_resources
+
+
+def test_teardown_refuses_without_confirmation(converged: dict[str, Any], emulator: Emulator) -> None:
+    for extra in ([], ["-e", "confirm_teardown=prod"]):
+        run = playbook(emulator, "playbooks/teardown.yml", *extra)
+        assert run.rc != 0
+        assert "confirm_teardown" in run.output
+        assert run.calls == [], "nothing is asked of AWS before the confirmation"
+    assert tagged_resources(emulator), "the environment is still there"
+
+
+@pytest.fixture(scope="module")
+def torn_down(converged: dict[str, Any], emulator: Emulator) -> Any:
+    # Protect every instance from scale-in first: the teardown must not hang on it.
+    asg = emulator.client("autoscaling")
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["ecsops-local-ecs"])["AutoScalingGroups"][0]
+    asg.set_instance_protection(AutoScalingGroupName="ecsops-local-ecs", ProtectedFromScaleIn=True,
+                                InstanceIds=[i["InstanceId"] for i in group["Instances"]])
+    run = playbook(emulator, "playbooks/teardown.yml", "-e", "confirm_teardown=local", timeout=600)
+    assert run.rc == 0, run.tail()
+    return run
+
+
+def test_teardown_leaves_nothing_of_the_environment(torn_down: Any, emulator: Emulator) -> None:
+    assert tagged_resources(emulator) == []
+    assert torn_down.seconds < 300
+
+
+def test_second_teardown_is_a_no_op(torn_down: Any, emulator: Emulator) -> None:
+    run = playbook(emulator, "playbooks/teardown.yml", "-e", "confirm_teardown=local")
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, run.recap
+    assert run.mutating == []
+
+
+def test_plan_on_an_empty_account_reports_changes_and_creates_nothing(torn_down: Any, emulator: Emulator) -> None:
+    run = playbook(emulator, "site.yml", "--check", "--diff")
+    assert run.rc == 0, run.tail()
+    assert run.changed > 0
+    assert run.mutating == [], run.mutating
+    assert tagged_resources(emulator) == []
