@@ -2,7 +2,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import APP_DIR, json_lines, subprocess_env
+from appsupport import APP_DIR, json_lines, subprocess_env
 
 from ecsapp.config import ConfigError, load_config, load_db_config
 

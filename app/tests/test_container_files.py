@@ -4,7 +4,7 @@ import re
 import shlex
 
 import pytest
-from conftest import APP_DIR
+from appsupport import APP_DIR
 
 
 def instructions(path):

@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import APP_DIR, APP_PASSWORD, _free_port, json_lines, subprocess_env, wait_for
+from appsupport import APP_DIR, APP_PASSWORD, _free_port, json_lines, subprocess_env, wait_for
 
 GUNICORN = Path(__import__("sys").executable).with_name("gunicorn")
 

@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from conftest import BUCKET, _free_port
+from appsupport import BUCKET, _free_port
 
 from ecsapp import create_app
 from ecsapp.config import load_config

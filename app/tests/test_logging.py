@@ -3,7 +3,7 @@ import logging
 import re
 
 import pytest
-from conftest import APP_PASSWORD
+from appsupport import APP_PASSWORD
 
 from ecsapp.logging_setup import clear_secrets, configure_logging, register_secrets
 

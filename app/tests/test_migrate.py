@@ -4,7 +4,7 @@ import sys
 import time
 
 import pytest
-from conftest import APP_DIR, APP_PASSWORD, json_lines, subprocess_env, wait_for
+from appsupport import APP_DIR, APP_PASSWORD, json_lines, subprocess_env, wait_for
 
 from ecsapp.config import load_db_config
 from ecsapp.migrate import ADVISORY_LOCK_KEY, MIGRATIONS, run_migrations

@@ -117,6 +117,12 @@ def alb_listeners(services, tg_arns, certificate_arn, ssl_policy):
     ]
 
 
+def service_target_group_arns(services, target_groups):
+    """lb_services specs + elb_target_group_info results -> {service: target group ARN} (for plans)."""
+    by_name = {tg.get("target_group_name"): tg.get("target_group_arn") for tg in target_groups or []}
+    return {s["service"]: by_name[s["target_group"]] for s in services if by_name.get(s["target_group"])}
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -125,4 +131,5 @@ class FilterModule:
             "target_group_name": target_group_name,
             "lb_services": lb_services,
             "alb_listeners": alb_listeners,
+            "service_target_group_arns": service_target_group_arns,
         }
