@@ -511,7 +511,9 @@ def _apply_appautoscaling_policy_names() -> None:
 
 def _probe_appautoscaling_policy_names(client: ClientFactory) -> bool:
     aas = client("application-autoscaling")
-    resource = f"service/{_name('probe')}/svc"
+    cluster, family = _ecs_cluster_and_family(client)
+    client("ecs").create_service(cluster=cluster, serviceName="svc", taskDefinition=family, desiredCount=0)
+    resource = f"service/{cluster}/svc"
     aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource,
                                  ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=2)
     for name, metric in (("a", "ECSServiceAverageCPUUtilization"), ("b", "ECSServiceAverageMemoryUtilization")):

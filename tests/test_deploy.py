@@ -128,14 +128,23 @@ def test_redeploy_again_is_a_no_op(redeployed: dict[str, Any], emulator: Emulato
     assert run.changed == 0 and run.mutating == []
 
 
-def test_failed_rollout_is_reported_and_rolled_back_by_the_circuit_breaker(redeployed: dict[str, Any], emulator: Emulator) -> None:
+def test_failed_migration_stops_the_rollout_before_the_service_changes(redeployed: dict[str, Any], emulator: Emulator) -> None:
     good = _service(emulator, "web")["taskDefinition"]
     run = playbook(emulator, "site.yml", "--tags", "deploy", "--limit", "web", "-e", "image_tag=broken-2")
     assert run.rc != 0
-    assert "web" in run.output and "circuit breaker" in run.output.lower(), run.tail()
-    web = _service(emulator, "web")
-    assert web["taskDefinition"] == good, "the circuit breaker put the service back on the last good revision"
-    assert _images(emulator, web["taskDefinition"])["app"].endswith(":1.1.0")
+    assert "run_before for service web failed" in run.output and "exited with code 1" in run.output, run.tail()
+    assert _service(emulator, "web")["taskDefinition"] == good
+    assert not [c for c in run.calls if c.action == "UpdateService"]
+
+
+def test_failed_rollout_is_reported_and_rolled_back_by_the_circuit_breaker(redeployed: dict[str, Any], emulator: Emulator) -> None:
+    good = _service(emulator, "worker")["taskDefinition"]
+    run = playbook(emulator, "site.yml", "--tags", "deploy", "--limit", "worker", "-e", "image_tag=broken-3")
+    assert run.rc != 0
+    assert "worker" in run.output and "circuit breaker" in run.output.lower(), run.tail()
+    worker = _service(emulator, "worker")
+    assert worker["taskDefinition"] == good, "the circuit breaker put the service back on the last good revision"
+    assert _images(emulator, worker["taskDefinition"])["worker"].endswith(":1.0.0")
 
 
 def test_rollback_playbook_returns_to_the_previous_revision(redeployed: dict[str, Any], emulator: Emulator) -> None:
