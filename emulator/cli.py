@@ -6,10 +6,13 @@
     python -m emulator reset   [--port P]   # POST /moto-api/reset (also resets the simulation)
     python -m emulator status  [--port P]   # exit 0 if running, 3 if stopped
     python -m emulator url     [--port P]   # http://127.0.0.1:P
+    python -m emulator start --faults 0.1 [--fault-seed 7] [--fault-kinds throttle,500,503] [--fault-actions RE]
+    python -m emulator faults  [--port P] [--faults R ...]  # show, or change at run time (--faults 0: off)
 
 The port comes from ``--port``, else ``EMULATOR_PORT``, else 5055; the server listens on
 127.0.0.1 only. State lives in ``<project>/.emulator/`` (``EMULATOR_STATE_DIR`` overrides):
 ``moto-<port>.pid``, ``moto-<port>.log`` and the request recording ``moto-<port>.recording``.
+Fault mode (throttling and 5xx answers): see :mod:`emulator.faults`.
 """
 
 from __future__ import annotations
@@ -93,9 +96,10 @@ def _log_tail(port: int, lines: int = 30) -> str:
         return "(no log)"
 
 
-def server_env(port: int) -> dict[str, str]:
-    """Environment of the server process."""
+def server_env(port: int, faults: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment of the server process (``faults``: EMULATOR_FAULT_* settings to pass on)."""
     env = dict(os.environ)
+    env.update(faults or {})
     env.update(
         MOTO_IAM_LOAD_MANAGED_POLICIES="true",
         MOTO_ENABLE_RECORDING="True",
@@ -113,10 +117,13 @@ def server_env(port: int) -> dict[str, str]:
     return env
 
 
-def start(port: int) -> int:
+def start(port: int, faults: dict[str, str] | None = None) -> int:
     info = health(port)
     if info:
         print(f"emulator already running at {url(port)} (pid {info['pid']})")
+        if faults:
+            print("emulator: --faults ignored by a running emulator; use `python -m emulator faults`",
+                  file=sys.stderr)
         return 0
     state_dir().mkdir(parents=True, exist_ok=True)
     old = _read_pid(port)
@@ -127,7 +134,7 @@ def start(port: int) -> int:
         proc = subprocess.Popen(
             [sys.executable, "-m", "emulator.server", "--port", str(port)],
             cwd=PROJECT_ROOT,
-            env=server_env(port),
+            env=server_env(port, faults),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -186,6 +193,45 @@ def reset(port: int) -> int:
     return 0
 
 
+def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The fault options given on the command line, as /_emulator/faults settings."""
+    settings: dict[str, Any] = {}
+    if args.faults is not None:
+        settings["rate"] = args.faults
+    if args.fault_seed is not None:
+        settings["seed"] = args.fault_seed
+    if args.fault_kinds:
+        settings["kinds"] = [k for k in args.fault_kinds.split(",") if k]
+    if args.fault_actions is not None:
+        settings["actions"] = args.fault_actions
+    return settings
+
+
+def fault_env(settings: dict[str, Any]) -> dict[str, str]:
+    names = {"rate": "EMULATOR_FAULT_RATE", "seed": "EMULATOR_FAULT_SEED", "kinds": "EMULATOR_FAULT_KINDS",
+             "actions": "EMULATOR_FAULT_ACTIONS"}
+    return {names[k]: ",".join(v) if isinstance(v, list) else str(v) for k, v in settings.items()}
+
+
+def faults(port: int, settings: dict[str, Any]) -> int:
+    """Show the fault mode of a running emulator, or change it (``settings`` non-empty)."""
+    try:
+        req = urllib.request.Request(
+            f"{url(port)}/_emulator/faults", method="POST" if settings else "GET",
+            data=json.dumps(settings).encode() if settings else None, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            data = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        print(f"emulator: {exc.read().decode(errors='replace')}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"emulator: no emulator at {url(port)}: {exc}", file=sys.stderr)
+        return 1
+    data.pop("injected", None)
+    print(json.dumps(data, sort_keys=True))
+    return 0
+
+
 def status(port: int) -> int:
     info = health(port)
     if info:
@@ -197,14 +243,26 @@ def status(port: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulator", description="Local AWS emulator (moto + fixes + simulation).")
-    parser.add_argument("command", choices=["start", "stop", "restart", "reset", "status", "url"])
+    parser.add_argument("command", choices=["start", "stop", "restart", "reset", "status", "url", "faults"])
     parser.add_argument("--port", type=int, default=None, help=f"default: $EMULATOR_PORT or {DEFAULT_PORT}")
+    group = parser.add_argument_group("fault mode (start, restart, faults)")
+    group.add_argument("--faults", type=float, default=None, metavar="RATE",
+                       help="share of AWS requests answered with a throttling error or 5xx (0-1; 0: off)")
+    group.add_argument("--fault-seed", type=int, default=None, metavar="N", help="seed of the fault generator")
+    group.add_argument("--fault-kinds", default=None, metavar="K,K",
+                       help="some of throttle,500,503,after (default throttle,500,503)")
+    group.add_argument("--fault-actions", default=None, metavar="REGEX", help="fault only operations matching it")
     args = parser.parse_args(argv)
     port = args.port or int(os.environ.get("EMULATOR_PORT", DEFAULT_PORT))
+    settings = fault_settings(args)
     if args.command == "url":
         print(url(port))
         return 0
+    if args.command == "faults":
+        return faults(port, settings)
     if args.command == "restart":
         stop(port)
-        return start(port)
-    return {"start": start, "stop": stop, "reset": reset, "status": status}[args.command](port)
+        return start(port, fault_env(settings))
+    if args.command == "start":
+        return start(port, fault_env(settings))
+    return {"stop": stop, "reset": reset, "status": status}[args.command](port)

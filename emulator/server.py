@@ -15,7 +15,12 @@ Endpoints added to moto's:
 * ``GET  /_emulator/sim``    -> simulation status (registered instances, deployments, tasks)
 * ``POST /_emulator/sim``    -> body ``{"enabled": false|true}`` pauses/resumes the simulation;
   ``{"tick": true}`` runs one tick synchronously (handy in tests)
+* ``GET  /_emulator/faults`` -> fault mode configuration and what it injected (:mod:`emulator.faults`)
+* ``POST /_emulator/faults`` -> body ``{"rate": 0.1, "seed": 7, "kinds": [...], "actions": "regex"}``
+  reconfigures the fault mode (``{"rate": 0}`` switches it off)
 * ``POST /moto-api/reset``   -> moto's reset, then the simulation's reset as well
+
+The fault mode is off unless ``EMULATOR_FAULT_RATE`` (``start --faults``) or the endpoint sets a rate.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -44,18 +50,28 @@ class EmulatorApp:
     """WSGI middleware: ``/_emulator/*`` endpoints, a request lock, reset propagation."""
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], sim: Any, lock: threading.RLock,
-                 port: int, fixes: list[str]) -> None:
+                 port: int, fixes: list[str], faults: Any = None) -> None:
+        from emulator.faults import FaultInjector
+
         self.moto_app = moto_app
         self.sim = sim
         self.lock = lock
         self.port = port
         self.fixes = fixes
+        self.faults = faults if faults is not None else FaultInjector()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/_emulator/"):
             return self._emulator(path, method, environ, start_response)
+        if self.faults.enabled:
+            return self.faults.wrap(environ, start_response, self._backend)
+        return self._backend(environ, start_response)
+
+    def _backend(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
         with self.lock:
             # Collect the whole body under the lock: moto builds it eagerly anyway.
             body = list(self.moto_app(environ, start_response))
@@ -75,7 +91,17 @@ class EmulatorApp:
                 "moto": moto.__version__,
                 "fixes": self.fixes,
                 "sim": {"enabled": self.sim.enabled},
+                "faults": {"enabled": self.faults.enabled, "rate": self.faults.rate, "seed": self.faults.seed},
             })
+        if path == "/_emulator/faults" and method == "GET":
+            return _json(start_response, 200, self.faults.status())
+        if path == "/_emulator/faults" and method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                self.faults.configure(**json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            except (ValueError, KeyError, TypeError, re.error) as exc:
+                return _json(start_response, 400, {"error": f"invalid fault settings: {exc}"})
+            return _json(start_response, 200, self.faults.status())
         if path == "/_emulator/sim" and method == "GET":
             return _json(start_response, 200, self.sim.status())
         if path == "/_emulator/sim" and method == "POST":
@@ -113,7 +139,10 @@ def build_app(port: int) -> tuple[EmulatorApp, Any]:
     lock = threading.RLock()
     simulation = sim.Simulation(lock)
     simulation.install_hooks()
-    app = EmulatorApp(DomainDispatcherApplication(create_backend_app), simulation, lock, port, fixes)
+    from emulator.faults import FaultInjector
+
+    app = EmulatorApp(DomainDispatcherApplication(create_backend_app), simulation, lock, port, fixes,
+                      FaultInjector.from_env())
     return app, simulation
 
 

@@ -20,6 +20,12 @@ from urllib.parse import parse_qs, urlparse
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import deployer_policy  # noqa: E402  (scripts/ is not a package)
+
+# IAM actions of every recorded run of the local inventory in this session, by kind of run
+# (site, plan, deploy, rollback, teardown): what the deployer policy is checked against.
+RECORDED_ACTIONS: dict[str, set[str]] = {}
 VENV_BIN = Path(sys.executable).parent
 REGION = "eu-west-1"
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Query", "Scan", "Search", "Lookup", "Batch Get", "Validate")
@@ -100,7 +106,10 @@ class Emulator:
         http("POST", f"{self.url}/moto-api/recorder/reset-recording")
 
     def recording(self) -> list[Call]:
-        return parse_recording(http("GET", f"{self.url}/moto-api/recorder/download-recording").decode())
+        return parse_recording(self.recording_text())
+
+    def recording_text(self) -> str:
+        return http("GET", f"{self.url}/moto-api/recorder/download-recording").decode()
 
     def sim(self, **payload: Any) -> dict[str, Any]:
         if payload:
@@ -118,6 +127,7 @@ class Run:
     output: str
     seconds: float
     calls: list[Call] = field(default_factory=list)
+    recording: str = ""  # moto's recorder download (JSON lines) of the run
 
     @property
     def recap(self) -> dict[str, dict[str, int]]:
@@ -150,8 +160,23 @@ def playbook(emulator: Emulator, *args: str, inventory: str = "inventories/local
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     run = Run(proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start)
     if record:
-        run.calls = emulator.recording()
+        run.recording = emulator.recording_text()
+        run.calls = parse_recording(run.recording)
+        if inventory == "inventories/local" and run.rc == 0:
+            RECORDED_ACTIONS.setdefault(run_kind(args), set()).update(deployer_policy.actions_of_recording(run.recording))
     return run
+
+
+def run_kind(args: tuple[str, ...]) -> str:
+    if any("teardown" in a for a in args):
+        return "teardown"
+    if any("rollback" in a for a in args):
+        return "rollback"
+    if "--check" in args:
+        return "plan"
+    if "deploy" in args:
+        return "deploy"
+    return "site"
 
 
 def tagged_resources(emulator: Emulator, environment: str = "local", project: str = "ecsops") -> list[str]:
@@ -179,7 +204,9 @@ def tagged_resources(emulator: Emulator, environment: str = "local", project: st
     clusters = ecs.list_clusters()["clusterArns"]
     if clusters:
         found += [c["clusterArn"] for c in ecs.describe_clusters(clusters=clusters)["clusters"] if c["status"] == "ACTIVE"]
-    found += ecs.list_task_definitions(familyPrefix=prefix, status="ACTIVE")["taskDefinitionArns"]
+    # familyPrefix is a whole family name on AWS and moto: list them all and filter by the project's prefix.
+    found += [a for page in ecs.get_paginator("list_task_definitions").paginate(status="ACTIVE")
+              for a in page["taskDefinitionArns"] if a.split("/")[-1].startswith(prefix)]
     elb = emulator.client("elbv2")
     found += [lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
     found += [tg["TargetGroupArn"] for tg in elb.describe_target_groups()["TargetGroups"]]

@@ -3,11 +3,12 @@ the plan of an empty account."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from support import Emulator, playbook, tagged_resources
+from support import RECORDED_ACTIONS, ROOT, Emulator, playbook, tagged_resources
 
 
 def test_teardown_refuses_without_confirmation(converged: dict[str, Any], emulator: Emulator) -> None:
@@ -49,3 +50,19 @@ def test_plan_on_an_empty_account_reports_changes_and_creates_nothing(torn_down:
     assert run.changed > 0
     assert run.mutating == [], run.mutating
     assert tagged_resources(emulator) == []
+
+
+def test_deployer_policy_allows_exactly_what_the_runs_used(torn_down: Any) -> None:
+    """docs/deployer-policy.json against the IAM actions of every run this session recorded: converge,
+    re-run, plans, redeploys, rollback and teardown (tests/support.py collects them)."""
+    import deployer_policy
+
+    document = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
+    allowed = deployer_policy.allowed_actions(document)
+    used = set().union(*RECORDED_ACTIONS.values())
+    assert used - allowed == set(), "calls the deployer policy does not allow"
+    kinds = {"site", "plan", "deploy", "rollback", "teardown"}
+    if not kinds <= set(RECORDED_ACTIONS):
+        pytest.skip(f"only {sorted(RECORDED_ACTIONS)} ran in this session; unused actions need all of {sorted(kinds)}")
+    unused = allowed - used - set(deployer_policy.EXTRA_ACTIONS)
+    assert unused == set(), "the deployer policy allows actions no run used"
