@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 INV ?= inventories/local
 
-.PHONY: setup local emulator-start emulator-stop emulator-reset plan deploy rollback teardown lint pytest molecule test summary bench
+.PHONY: localstack-venv localstack-start localstack-stop molecule-localstack iam-documents deployer-policy setup local emulator-start emulator-stop emulator-reset plan deploy rollback teardown lint pytest molecule test summary bench
 
 setup:
 	@scripts/bootstrap.sh
@@ -45,8 +45,32 @@ lint: setup
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production
 
-pytest: setup
+# tests/test_localstack.py needs LocalStack's open core in its own venv (skipped, saying why, without it).
+pytest: setup localstack-venv
 	$(BIN)/python -m pytest
+
+localstack-venv:
+	@scripts/localstack_venv.sh
+
+localstack-start: setup localstack-venv
+	@$(BIN)/python scripts/localstack_host.py start
+
+localstack-stop:
+	@$(BIN)/python scripts/localstack_host.py stop
+
+# For users who run a licensed LocalStack (ECS, ELBv2, RDS, Auto Scaling): says why when it cannot run.
+molecule-localstack: setup
+	@if $(BIN)/python scripts/localstack_probe.py; then \
+	  cd $(CURDIR) && $(BIN)/molecule test -s localstack; \
+	else echo "molecule localstack: SKIPPED (the reason is above)"; fi
+
+# Write the IAM documents an inventory applies, for review (no API call).
+iam-documents: setup
+	$(BIN)/ansible-playbook playbooks/iam_documents.yml -i $(INV) -e iam_documents_dir=$(CURDIR)/reports/iam
+
+# Print the deployer policy for another project name / account.
+deployer-policy: setup
+	@$(BIN)/python scripts/deployer_policy.py --project $(or $(PROJECT),ecsops) --account $(or $(ACCOUNT),*)
 
 molecule: setup
 	cd $(CURDIR) && $(BIN)/molecule test -s default

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from support import ROOT, playbook
@@ -56,8 +58,13 @@ def test_password_secure_and_never_printed(converged, emulator, verbose_rerun):
         td = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
         for container in td["containerDefinitions"]:
             assert all(value not in e["value"] for e in container.get("environment", []))
-    for path in ROOT.rglob("*"):
-        if path.is_file() and not {".venv", ".git", ".emulator"} & set(path.parts) and path.stat().st_size < 5_000_000:
+    # Files the runs write: the project tree (retry files, reports), the lock directory, Ansible's local
+    # temp and fact caches under ~/.ansible.
+    written = [p for p in ROOT.rglob("*") if not {".venv", ".venv-bench", ".venv-localstack", ".git", ".emulator"} & set(p.parts)]
+    written += [p for base in (Path.home() / ".cache" / "ecsops", Path.home() / ".ansible") for p in base.rglob("*")
+                if "collections" not in p.parts]
+    for path in written:
+        if path.is_file() and path.stat().st_size < 5_000_000:
             assert value not in path.read_text(errors="ignore"), path
     # the second run kept the password (generated once)
     assert ssm.get_parameter(Name=f"{PREFIX}/db/password")["Parameter"]["Version"] == 1
