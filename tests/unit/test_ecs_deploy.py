@@ -462,3 +462,51 @@ def test_containers_required(aws):
 def test_missing_cluster(aws):
     result = aws.run(mod, args(cluster="nope"))
     assert result["failed"] is True and "nope" in result["msg"]
+
+
+# ---------------------------------------------------------------- load balancers named by target group
+def _target_group(name="web-tg"):
+    import boto3
+
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    elbv2 = boto3.client("elbv2", region_name="us-east-1")
+    return elbv2.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc,
+                                     TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+
+
+def test_load_balancer_by_target_group_name_is_resolved_and_idempotent(aws):
+    arn = _target_group()
+    lbs = [{"targetGroupName": "web-tg", "containerName": "web", "containerPort": 8080}]
+    result = aws.run(mod, args(load_balancers=lbs))
+    assert result["changed"] is True, result
+    assert service(aws)["loadBalancers"] == [{"targetGroupArn": arn, "containerName": "web", "containerPort": 8080}]
+    assert aws.params("CreateService")[0]["loadBalancers"][0]["targetGroupArn"] == arn
+    aws.reset()
+    again = aws.run(mod, args(load_balancers=lbs))
+    assert again["changed"] is False, again
+    assert [op for svc, op, _p in aws.calls if svc != "ecs"] == ["DescribeTargetGroups"]  # one lookup, same module call
+    assert aws.mutating() == []
+
+
+def test_load_balancer_by_name_and_by_arn_compare_equal(aws):
+    arn = _target_group()
+    aws.run(mod, args(load_balancers=[{"targetGroupArn": arn, "containerName": "web", "containerPort": 8080}]))
+    aws.reset()
+    result = aws.run(mod, args(load_balancers=[{"targetGroupName": "web-tg", "containerName": "web", "containerPort": "8080"}]))
+    assert result["changed"] is False, result
+
+
+def test_missing_target_group_fails_before_any_change(aws):
+    result = aws.run(mod, args(load_balancers=[{"targetGroupName": "nope-tg", "containerName": "web", "containerPort": 8080}]))
+    assert result["failed"] is True
+    assert "target group nope-tg does not exist; converge the edge layer first" in result["msg"]
+    assert aws.mutating() == [] and service(aws) is None
+
+
+def test_missing_target_group_in_check_mode_is_left_out(aws):
+    result = aws.run(mod, args(load_balancers=[{"targetGroupName": "nope-tg", "containerName": "web", "containerPort": 8080}]),
+                     check_mode=True)
+    assert result.get("failed") is not True, result
+    assert result["unresolved_target_groups"] == ["nope-tg"]
+    assert result["would_update"] == ["created"] and aws.mutating() == []

@@ -144,6 +144,10 @@ options:
   load_balancers:
     description:
       - Load balancer target groups, list of C({targetGroupArn, containerName, containerPort}).
+      - An item may name its target group with C(targetGroupName) instead of C(targetGroupArn); the module
+        resolves the names with one C(DescribeTargetGroups) call per name, which saves the caller a lookup task
+        (a module call, about a second). A name that does not exist fails the module before any change, naming
+        it; in check mode such an item is left out (a plan on an account without the load balancer layer).
       - When unset the service's load balancers are not managed.
     type: list
     elements: dict
@@ -346,6 +350,11 @@ run_before_task:
   description: ARN of the one-off task started by O(run_before).
   returned: when run_before ran
   type: str
+unresolved_target_groups:
+  description: Target group names of O(load_balancers) that do not exist (check mode only; otherwise the module fails).
+  returned: when some were not found in check mode
+  type: list
+  elements: str
 """
 
 import time
@@ -461,6 +470,42 @@ class EcsDeployer:
             if family == self.family and revision is not None:
                 revisions.append((revision, arn))
         return [arn for _rev, arn in sorted(revisions, reverse=True)]
+
+    def resolve_target_groups(self):
+        """Replace C(targetGroupName) in O(load_balancers) items by the target group's ARN."""
+        items = self.params["load_balancers"]
+        names = [i["targetGroupName"] for i in items or [] if i.get("targetGroupName") and not i.get("targetGroupArn")]
+        if not names:
+            return
+        elbv2 = self.module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+        arns = {}
+        for name in dict.fromkeys(names):
+            try:
+                groups = elbv2.describe_target_groups(Names=[name], aws_retry=True)["TargetGroups"]
+            except is_boto3_error_code("TargetGroupNotFound"):
+                groups = []
+            except AWS_ERRORS as e:  # pylint: disable=duplicate-except
+                self.fail(f"Failed to look up target group {name}", exception=e)
+            if groups:
+                arns[name] = groups[0]["TargetGroupArn"]
+        missing = [n for n in dict.fromkeys(names) if n not in arns]
+        if missing and not self.module.check_mode:
+            self.fail(
+                f"service {self.name}: target group {', '.join(missing)} does not exist; converge the edge layer "
+                "first (ansible-playbook site.yml, or --tags edge)."
+            )
+        resolved = []
+        for item in items:
+            item = dict(item)
+            name = item.pop("targetGroupName", None)
+            if name and not item.get("targetGroupArn"):
+                if name not in arns:
+                    continue  # check mode: the plan shows the service without it
+                item["targetGroupArn"] = arns[name]
+            resolved.append(item)
+        self.params["load_balancers"] = resolved
+        if missing:
+            self.result["unresolved_target_groups"] = missing
 
     def deregister(self, arns):
         for arn in arns:
@@ -719,6 +764,7 @@ class EcsDeployer:
     # ------------------------------------------------------------- present
     def present(self):
         params = self.params
+        self.resolve_target_groups()
         service = self.describe_service()
         if service and service.get("status") == "DRAINING":
             self.fail(
