@@ -46,8 +46,10 @@ lint: setup
 	$(BIN)/ansible-lint --profile production
 
 # tests/test_localstack.py needs LocalStack's open core in its own venv (skipped, saying why, without it).
+# Two workers (pytest-xdist, groups in tests/conftest.py); PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=30
 pytest: setup localstack-venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 localstack-venv:
 	@scripts/localstack_venv.sh
@@ -78,4 +80,4 @@ molecule: setup
 test: lint pytest molecule
 
 bench: setup
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(ARGS)

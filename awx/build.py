@@ -36,7 +36,9 @@ SCM_BRANCH = "main"
 EE = "ecsops-ee"
 EE_IMAGE = "registry.example.com/ecsops-ee:1.0.0"
 AWS_CREDENTIAL_TYPE = {"name": "Amazon Web Services", "kind": "cloud", "type": "credential_type"}
-LOCAL_ENVS = {"local"}  # the emulator: not an AWX environment
+# Emulator-only inventories (the embedded emulator, a LocalStack, the benchmark, the reference-system examples):
+# not AWX environments.
+LOCAL_ENVS = {"local", "localstack", "bench", "examples"}
 
 PLAYBOOKS = {
     "provision": "site.yml",

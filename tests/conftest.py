@@ -16,12 +16,30 @@ from support import Emulator, Run, base_env, free_port, playbook
 _RESETTING = ["test_deploy.py", "test_awx.py", "test_teardown.py", "test_bad_input.py"]
 
 
+# Fixtures of the session emulator: a test that uses one runs in the `shared` group (below).
+_SHARED_FIXTURES = {"emulator", "converged", "ec2"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def key(item: pytest.Item) -> int:
         name = Path(str(item.fspath)).name
         return _RESETTING.index(name) + 1 if name in _RESETTING else 0
 
     items.sort(key=key)
+    # `make pytest` runs two pytest-xdist workers with --dist loadgroup: every test of the session emulator (the
+    # shared converge, the resetting files after the readers, in the order above) runs in one worker, in one
+    # group; every other test module has its own emulator, PostgreSQL or none and is a group of its own, so
+    # the other worker takes those modules whole (a module fixture converges once). The app's tests share one
+    # PostgreSQL server per worker: one group.
+    for item in items:
+        path = Path(str(item.fspath))
+        if _SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            group = "shared"
+        elif "app" in path.parts and "tests" in path.parts and path.parts.index("app") < path.parts.index("tests"):
+            group = "app"
+        else:
+            group = path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

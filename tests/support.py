@@ -179,13 +179,19 @@ def run_kind(args: tuple[str, ...]) -> str:
     return "site"
 
 
-def tagged_resources(emulator: Emulator, environment: str = "local", project: str = "ecsops") -> list[str]:
+def tagged_resources(emulator: Emulator, environment: str = "local", project: str = "ecsops",
+                     region: str = REGION) -> list[str]:
     """Everything of one environment that still exists (used to prove nothing was created, or that a
-    teardown left nothing behind). Walks each service the playbooks write to."""
+    teardown left nothing behind). Walks each service the playbooks write to, in one region (Route 53's
+    hosted zones are global: those tagged with the environment are listed too)."""
     prefix = f"{project}-{environment}"
     env_filter = [{"Name": "tag:Environment", "Values": [environment]}]
     found: list[str] = []
-    ec2 = emulator.client("ec2")
+
+    def client(service: str) -> Any:
+        return emulator.client(service, region)
+
+    ec2 = client("ec2")
     found += [v["VpcId"] for v in ec2.describe_vpcs(Filters=env_filter)["Vpcs"]]
     found += [s["SubnetId"] for s in ec2.describe_subnets(Filters=env_filter)["Subnets"]]
     found += [g["GroupId"] for g in ec2.describe_security_groups(Filters=env_filter)["SecurityGroups"]]
@@ -196,32 +202,39 @@ def tagged_resources(emulator: Emulator, environment: str = "local", project: st
     found += [t["LaunchTemplateName"] for t in ec2.describe_launch_templates()["LaunchTemplates"] if t["LaunchTemplateName"].startswith(prefix)]
     found += [i["InstanceId"] for r in ec2.describe_instances(Filters=env_filter + [
         {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"] for i in r["Instances"]]
-    found += [g["AutoScalingGroupName"] for g in emulator.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]]
-    found += [r["RoleName"] for r in emulator.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)]
-    found += [p["InstanceProfileName"] for p in emulator.client("iam").list_instance_profiles()["InstanceProfiles"]
+    found += [g["AutoScalingGroupName"] for g in client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]]
+    found += [r["RoleName"] for r in client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)]
+    found += [p["InstanceProfileName"] for p in client("iam").list_instance_profiles()["InstanceProfiles"]
               if p["InstanceProfileName"].startswith(prefix)]
-    ecs = emulator.client("ecs")
+    ecs = client("ecs")
     clusters = ecs.list_clusters()["clusterArns"]
     if clusters:
         found += [c["clusterArn"] for c in ecs.describe_clusters(clusters=clusters)["clusters"] if c["status"] == "ACTIVE"]
     # familyPrefix is a whole family name on AWS and moto: list them all and filter by the project's prefix.
     found += [a for page in ecs.get_paginator("list_task_definitions").paginate(status="ACTIVE")
               for a in page["taskDefinitionArns"] if a.split("/")[-1].startswith(prefix)]
-    elb = emulator.client("elbv2")
+    elb = client("elbv2")
     found += [lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
     found += [tg["TargetGroupArn"] for tg in elb.describe_target_groups()["TargetGroups"]]
-    found += [t["ResourceId"] for t in emulator.client("application-autoscaling").describe_scalable_targets(
+    found += [t["ResourceId"] for t in client("application-autoscaling").describe_scalable_targets(
         ServiceNamespace="ecs")["ScalableTargets"]]
-    found += [g["logGroupName"] for g in emulator.client("logs").describe_log_groups()["logGroups"]]
-    found += [b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]]
-    found += [r["repositoryName"] for r in emulator.client("ecr").describe_repositories()["repositories"]]
-    found += [a["AlarmName"] for a in emulator.client("cloudwatch").describe_alarms()["MetricAlarms"]]
-    rds = emulator.client("rds")
+    found += [g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]]
+    found += [b["Name"] for b in client("s3").list_buckets()["Buckets"]]
+    found += [r["repositoryName"] for r in client("ecr").describe_repositories()["repositories"]]
+    found += [a["AlarmName"] for a in client("cloudwatch").describe_alarms()["MetricAlarms"]]
+    rds = client("rds")
     found += [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]]
     found += [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]]
     found += [g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
               if g["DBParameterGroupName"].startswith(prefix)]
-    found += [p["Name"] for p in emulator.client("ssm").describe_parameters()["Parameters"] if not p["Name"].startswith("/aws/")]
+    found += [p["Name"] for p in client("ssm").describe_parameters()["Parameters"] if not p["Name"].startswith("/aws/")]
+    r53 = client("route53")
+    for zone in r53.list_hosted_zones()["HostedZones"]:
+        zone_id = zone["Id"].split("/")[-1]
+        tags = {t["Key"]: t["Value"] for t in r53.list_tags_for_resource(
+            ResourceType="hostedzone", ResourceId=zone_id)["ResourceTagSet"].get("Tags", [])}
+        if tags.get("Environment") == environment and tags.get("Project") == project:
+            found.append(f"hostedzone/{zone_id} {zone['Name']}")
     return found
 
 

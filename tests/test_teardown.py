@@ -64,5 +64,7 @@ def test_deployer_policy_allows_exactly_what_the_runs_used(torn_down: Any) -> No
     kinds = {"site", "plan", "deploy", "rollback", "teardown"}
     if not kinds <= set(RECORDED_ACTIONS):
         pytest.skip(f"only {sorted(RECORDED_ACTIONS)} ran in this session; unused actions need all of {sorted(kinds)}")
-    unused = allowed - used - set(deployer_policy.EXTRA_ACTIONS)
-    assert unused == set(), "the deployer policy allows actions no run used"
+    # Beyond what the runs used, only the two documented lists: actions authorised without a call of their own
+    # name, and update paths these runs do not take (each names the module that needs it).
+    unused = allowed - used - set(deployer_policy.EXTRA_ACTIONS) - set(deployer_policy.CONDITIONAL_ACTIONS)
+    assert unused == set(), "the deployer policy allows actions no run used and no list documents"

@@ -45,6 +45,44 @@ def asg_drift(current, wanted):
     return drift
 
 
+def alarm_drift(wanted, current, actions=None):
+    """The alarms of `wanted` (cloudwatch_metric_alarm arguments) that are missing from `current` or differ from it.
+    `actions`: the alarm and OK actions every alarm gets (the SNS topic, or none).
+
+    `current` is cloudwatch_metric_alarm_info's metric_alarms (snake_case). Every argument the alarms role passes
+    is compared, so an alarm is left out only when cloudwatch_metric_alarm would report it unchanged: the role then
+    calls the module for these alone, not once per alarm on every run.
+    """
+    by_name = {a.get("alarm_name"): a for a in current or []}
+    out = []
+    for alarm in wanted:
+        have = by_name.get(alarm["name"])
+        if have is None or _alarm_differs(dict(alarm, alarm_actions=actions or [], ok_actions=actions or []), have):
+            out.append(alarm)
+    return out
+
+
+def _alarm_differs(alarm, have):
+    dimensions = {d.get("name"): str(d.get("value")) for d in have.get("dimensions") or []}
+    pairs = [
+        (alarm["namespace"], have.get("namespace")),
+        (alarm["metric_name"], have.get("metric_name")),
+        (alarm["statistic"], have.get("statistic")),
+        (alarm["comparison"], have.get("comparison_operator")),
+        (float(alarm["threshold"]), float(have.get("threshold", "nan"))),
+        (int(alarm["period"]), int(have.get("period") or 0)),
+        (int(alarm["evaluation_periods"]), int(have.get("evaluation_periods") or 0)),
+        (alarm.get("unit"), have.get("unit")),
+        ({k: str(v) for k, v in (alarm.get("dimensions") or {}).items()}, dimensions),
+        (alarm.get("treat_missing_data", "missing"), have.get("treat_missing_data") or "missing"),
+        (alarm.get("description", ""), have.get("alarm_description") or ""),
+        (list(alarm.get("alarm_actions") or []), list(have.get("alarm_actions") or [])),
+        (list(alarm.get("ok_actions") or []), list(have.get("ok_actions") or [])),
+        ([], list(have.get("insufficient_data_actions") or [])),
+    ]
+    return any(a != b for a, b in pairs)
+
+
 def target_group_name(name_prefix, service):
     """ELBv2 names are at most 32 characters: keep it readable, stay unique with a short hash."""
     name = f"{name_prefix}-{service}"
@@ -128,6 +166,7 @@ class FilterModule:
         return {
             "asg_tag": asg_tag,
             "asg_drift": asg_drift,
+            "alarm_drift": alarm_drift,
             "target_group_name": target_group_name,
             "lb_services": lb_services,
             "alb_listeners": alb_listeners,

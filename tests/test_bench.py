@@ -1,0 +1,110 @@
+"""scripts/bench.py: the report arithmetic (fast), and the CI short mode (`bench.py --quick`) end to end on its
+own emulator: the JSON report's structure, the zero mutating calls of a no-change re-run, and a replay of that
+run's requests. No timing is asserted."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import ROOT, Call, free_port
+
+_spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
+bench = importlib.util.module_from_spec(_spec)
+sys.modules["bench"] = bench
+_spec.loader.exec_module(bench)
+
+
+def _run(seconds: float, requests: int, mutating: int = 0, polls: int = 0) -> dict[str, Any]:
+    return {"seconds": seconds, "requests": requests, "mutating": mutating, "polls": polls, "tasks": {"ok": 3}}
+
+
+def test_summarise_median_min_max() -> None:
+    s = bench.summarise([_run(3.0, 10), _run(1.0, 12, 1), _run(2.0, 11)])
+    assert (s["median"], s["min"], s["max"]) == (2.0, 1.0, 3.0)
+    assert (s["requests"], s["requests_min"], s["requests_max"], s["mutating_max"]) == (11, 10, 12, 1)
+
+
+def test_count_calls_separates_mutating_and_polls() -> None:
+    calls = [Call("ecs", "DescribeServices"), Call("ecs", "DescribeServices"), Call("ecs", "UpdateService"),
+             Call("s3", "PUT /bucket"), Call("s3", "GET /bucket")]
+    c = bench.count_calls(calls)
+    assert (c["requests"], c["mutating"], c["polls"]) == (5, 2, 2)
+    assert c["mutating_actions"] == ["ecs:UpdateService", "s3:PUT /bucket"]
+
+
+def test_targets_and_table() -> None:
+    s = {
+        "no_change": bench.summarise([_run(50, 300)]),
+        "redeploy_one": bench.summarise([_run(6, 11, 3)]),
+        "redeploy_all": bench.summarise([_run(13, 80, 24)]),
+        "ecs_deploy": bench.summarise([_run(2, 5, 3)]),
+        "revisions": {"grows": False, "2": {**bench.summarise([_run(6, 12, 3, 4)]), "requests_without_polls": 8},
+                      "20": {**bench.summarise([_run(6, 11, 3, 3)]), "requests_without_polls": 8}},
+        "replay": {"ratio": 25.0, "median": 2.0, "min": 2.0, "max": 2.0, "replayed": 300, "no_change_median": 50},
+    }
+    report = {"meta": {"services": 8, "revision_counts": [2, 20]}, "scenarios": s}
+    report["targets"] = bench.targets(report)
+    met = {t["target"].split(" ")[0] + str(t["limit"]): t["met"] for t in report["targets"]}
+    assert met == {"no-change0": True, "one-service3": True, "redeploy2": False, "redeployequal": True, "no-changeNone": None}
+    assert "NOT MET" in bench.table(report) and "revisions=20" in bench.table(report)
+    s["ecs_deploy"] = {"skipped": "no venv"}
+    assert bench.targets(report)[1]["met"] is None and bench.targets(report)[1]["note"] == "no venv"
+
+
+def test_parse_args_modes() -> None:
+    quick = bench.parse_args(["--quick"])
+    assert (quick.repeat, quick.inventory, quick.revision_counts, quick.no_ecs_deploy) == (1, "inventories/local", [], True)
+    full = bench.parse_args([])
+    assert (full.repeat, full.inventory, full.revision_counts, full.no_ecs_deploy) == (3, "inventories/bench", [2, 20], False)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--revisions", "2"])
+
+
+def test_bench_inventory_has_eight_services_in_a_known_environment() -> None:
+    services = bench.inventory_services("inventories/bench")
+    assert len(services) >= 8
+    assert bench.inventory_env_name("inventories/bench") == "bench"
+    import yaml
+
+    known = yaml.safe_load((ROOT / "roles/preflight/defaults/main.yml").read_text())["preflight_known_environments"]
+    assert "bench" in known
+
+
+@pytest.mark.slow
+def test_quick_bench_end_to_end(tmp_path: Path) -> None:
+    port = free_port()
+    output = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "scripts/bench.py", "--quick", "--port", str(port), "--output", str(output)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(output.read_text())
+    s = report["scenarios"]
+    assert report["meta"]["mode"] == "quick" and report["meta"]["services"] == 2
+    for name in ("first_converge", "no_change", "redeploy_one", "redeploy_all"):
+        assert {"median", "min", "max", "requests", "mutating", "runs"} <= set(s[name]), name
+        assert s[name]["runs"][0]["tasks"]["failed"] == 0
+    # a first converge creates everything; the re-run reads only
+    assert s["first_converge"]["mutating"] > 50
+    assert s["no_change"]["requests"] > 100 and s["no_change"]["mutating_max"] == 0
+    # a redeploy writes task definitions and services, nothing else
+    one = s["redeploy_one"]["runs"][0]["mutating_actions"]
+    assert "ecs:RegisterTaskDefinition" in one and "ecs:UpdateService" in one
+    assert {a.split(":")[0] for a in s["redeploy_all"]["runs"][0]["mutating_actions"]} == {"ecs"}
+    assert s["redeploy_all"]["mutating"] > s["redeploy_one"]["mutating"]
+    assert s["ecs_deploy"] == {"skipped": "--quick or --no-ecs-deploy"}
+    replay = s["replay"]
+    assert replay["replayed"] == s["no_change"]["runs"][-1]["requests"] and replay["errors"] == 0
+    assert replay["skipped_mutating"] == 0 and replay["ratio"] > 1
+    assert report["targets"][0]["met"] is True
+    assert "no-change re-run makes zero mutating API calls" in proc.stdout
+    # the bench's own emulator is gone
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0
