@@ -46,8 +46,8 @@ lint: setup
 	$(BIN)/ansible-lint --profile production
 
 # tests/test_localstack.py needs LocalStack's open core in its own venv (skipped, saying why, without it).
-# Two workers (pytest-xdist, groups in tests/conftest.py); PYTEST_ARGS= runs serially.
-PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=30
+# Two workers (pytest-xdist; tests/conftest.py schedules the session emulator's tests in one); PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n 2 --durations=30
 pytest: setup localstack-venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

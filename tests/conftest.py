@@ -16,30 +16,47 @@ from support import Emulator, Run, base_env, free_port, playbook
 _RESETTING = ["test_deploy.py", "test_awx.py", "test_teardown.py", "test_bad_input.py"]
 
 
-# Fixtures of the session emulator: a test that uses one runs in the `shared` group (below).
+# Files whose tests use the session emulator (fixtures `emulator`, `converged`, `ec2`): they share one converge and
+# must run in one process, in the order above. Checked at collection (a test using those fixtures elsewhere fails).
+SHARED_FILES = {"test_check_mode.py", "test_converge.py", "test_data.py", "test_emulator.py", "test_faults.py",
+                "test_interrupted.py", "test_deploy.py", "test_awx.py", "test_teardown.py", "test_bad_input.py"}
 _SHARED_FIXTURES = {"emulator", "converged", "ec2"}
+# Other slow modules (their own emulator): started first by the second worker.
+_SLOW_FIRST = ["test_examples.py", "test_localstack.py", "test_lock.py", "test_bench.py"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def key(item: pytest.Item) -> int:
+    def key(item: pytest.Item) -> tuple[int, int]:
         name = Path(str(item.fspath)).name
-        return _RESETTING.index(name) + 1 if name in _RESETTING else 0
+        if name in SHARED_FILES:
+            return 0, _RESETTING.index(name) + 1 if name in _RESETTING else 0
+        return 1, _SLOW_FIRST.index(name) if name in _SLOW_FIRST else len(_SLOW_FIRST)
 
-    items.sort(key=key)
-    # `make pytest` runs two pytest-xdist workers with --dist loadgroup: every test of the session emulator (the
-    # shared converge, the resetting files after the readers, in the order above) runs in one worker, in one
-    # group; every other test module has its own emulator, PostgreSQL or none and is a group of its own, so
-    # the other worker takes those modules whole (a module fixture converges once). The app's tests share one
-    # PostgreSQL server per worker: one group.
     for item in items:
-        path = Path(str(item.fspath))
-        if _SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
-            group = "shared"
-        elif "app" in path.parts and "tests" in path.parts and path.parts.index("app") < path.parts.index("tests"):
-            group = "app"
-        else:
-            group = path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
+        name = Path(str(item.fspath)).name
+        if _SHARED_FIXTURES & set(getattr(item, "fixturenames", ())) and name not in SHARED_FILES:
+            raise pytest.UsageError(f"{item.nodeid} uses the session emulator: add {name} to SHARED_FILES in tests/conftest.py")
+    items.sort(key=key)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make pytest` runs two pytest-xdist workers. Every test of the session emulator goes to one worker as one
+    work unit, in the order above; every other module (its own emulator, PostgreSQL or none) is a unit of its own
+    that the other worker takes whole (a module fixture converges once); the app's tests share one PostgreSQL per
+    worker: one unit. (--dist loadgroup cannot do this here: pytest 9 ignores the node id suffix it relies on.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedEmulatorScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if path.rsplit("/", 1)[-1] in SHARED_FILES:
+                return "shared"
+            if path.startswith("app/tests/"):
+                return "app"
+            return path
+
+    return SharedEmulatorScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -46,3 +46,12 @@ def test_example_bad_input_fails_in_preflight_before_any_api_call(bare_emulator:
     assert expected in run.output, run.tail()
     assert "Traceback" not in run.output
     assert run.calls == [], f"API calls were made: {run.calls}"
+
+
+def test_a_deploy_only_run_still_refuses_latest_in_prod(bare_emulator: Emulator) -> None:
+    """`--tags deploy` validates less (the environment's identity, the services, routing), but the services fully."""
+    run = playbook(bare_emulator, "site.yml", "--tags", "deploy", "-e", "image_tag=latest",
+                   inventory="inventories/examples/s3_json_api")
+    assert run.rc != 0, run.tail()
+    assert "'latest' is a moving tag; prod requires a pinned tag" in run.output, run.tail()
+    assert run.calls == [], f"API calls were made: {run.calls}"

@@ -510,3 +510,16 @@ def test_missing_target_group_in_check_mode_is_left_out(aws):
     assert result.get("failed") is not True, result
     assert result["unresolved_target_groups"] == ["nope-tg"]
     assert result["would_update"] == ["created"] and aws.mutating() == []
+
+
+def test_expected_account_is_checked_before_any_other_call(aws):
+    """A `--tags deploy` run checks the account here (expected_account_id) instead of in a module call of its own."""
+    result = aws.run(mod, args(expected_account_id="111122223333"))
+    assert result.get("failed") is True
+    assert "aws_account_id" in result["msg"] and "111122223333" in result["msg"] and "123456789012" in result["msg"]
+    assert [(svc, op) for svc, op, _ in aws.calls] == [("sts", "GetCallerIdentity")]
+    assert service(aws) is None
+    aws.reset()
+    result = aws.run(mod, args(expected_account_id="123456789012"))
+    assert result["changed"] is True and result["revision"] == 1
+    assert (aws.calls[0][0], aws.calls[0][1]) == ("sts", "GetCallerIdentity")

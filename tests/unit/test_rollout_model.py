@@ -141,16 +141,18 @@ def test_inventory_services_layers_defaults_group_and_host_vars(tmp_path: Path) 
 def test_converge_timeline_overlaps_and_critical_path() -> None:
     waits = {"nat_gateway": 100, "alb": 50, "rds": 500, "instances_join": 60}
     ansible = dict.fromkeys(rm.ANSIBLE_SEGMENTS, 1)
-    today = rm.converge_timeline(waits, ansible, 30, "network")
-    assert today["waits"]["nat_gateway"] == {"start": 1, "end": 101, "seconds": 100}
-    assert today["waits"]["rds"]["start"] == 101 + 2  # security groups + data prefix after the NAT wait
-    assert today["critical_path"] == ["nat_gateway", "rds", "first_rollout"]
-    assert today["serial_sum_of_waits"] == 100 + 50 + 500 + 60 + 30
-    proposed = rm.converge_timeline(waits, ansible, 30, "platform")
-    assert proposed["waits"]["rds"]["start"] == 4  # no NAT wait before it
-    assert proposed["critical_path"] == ["rds", "first_rollout"]
-    assert proposed["total_seconds"] == 4 + 500 + 1 + 1 + 30 + 1
-    assert proposed["total_seconds"] < today["total_seconds"] < today["serial_sum_of_waits"]
+    before = rm.converge_timeline(waits, ansible, 30, "network")
+    assert before["waits"]["nat_gateway"] == {"start": 1, "end": 101, "seconds": 100}
+    assert before["waits"]["rds"]["start"] == 101 + 2  # security groups + data prefix after the NAT wait
+    assert before["critical_path"] == ["nat_gateway", "rds", "first_rollout"]
+    assert before["serial_sum_of_waits"] == 100 + 50 + 500 + 60 + 30
+    today = rm.converge_timeline(waits, ansible, 30)  # the NAT wait just before the ASG (ecs_capacity)
+    assert today["nat_wait"] == "platform"
+    assert today["waits"]["rds"]["start"] == 4  # no NAT wait before it
+    assert today["waits"]["instances_join"]["start"] == 101  # the ASG waits for the NAT gateway
+    assert today["critical_path"] == ["rds", "first_rollout"]
+    assert today["total_seconds"] == 4 + 500 + 1 + 1 + 30 + 1
+    assert today["total_seconds"] < before["total_seconds"] < before["serial_sum_of_waits"]
 
 
 def test_converge_timeline_without_a_slow_database_waits_for_the_alb() -> None:
@@ -169,7 +171,7 @@ def test_prod_model_figures() -> None:
     assert web["meets_goal_typical"] and not web["meets_goal_worst_case"]
     assert worker["meets_goal_worst_case"]
     converge = report["converge"]
-    assert converge["nat_wait_in_platform"]["total_seconds"] < converge["today"]["total_seconds"]
+    assert converge["today"]["total_seconds"] < converge["nat_wait_in_network"]["total_seconds"]
     assert converge["today"]["slowest"]["name"] == "rds"
 
 

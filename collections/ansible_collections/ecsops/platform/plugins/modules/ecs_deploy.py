@@ -220,6 +220,12 @@ options:
       - With O(wait=false) pruning happens right after the service update, without knowing the rollout outcome.
     type: int
     default: 10
+  expected_account_id:
+    description:
+      - When set, the module first asks C(sts:GetCallerIdentity) which account the credentials belong to and
+        fails, before any other API call, when it is not this one. A C(--tags deploy) run of the playbooks checks
+        the account here instead of in a module call of its own (about a second per run).
+    type: str
   tags:
     description:
       - Tags of the service. Not managed when unset.
@@ -1023,6 +1029,22 @@ class EcsDeployer:
         self.module.exit_json(**self.result)
 
 
+def check_account(module, expected):
+    """Fail, before any other call, when the credentials belong to another account than `expected`."""
+    sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        account = sts.get_caller_identity(aws_retry=True)["Account"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="could not ask sts:GetCallerIdentity which account the credentials belong to")
+    if account != expected:
+        module.fail_json(
+            msg=(
+                f"aws_account_id: the credentials belong to account {account}, but the deploy expects {expected}; "
+                "nothing was changed"
+            )
+        )
+
+
 def main():
     argument_spec = dict(
         cluster=dict(type="str", required=True),
@@ -1074,6 +1096,7 @@ def main():
         keep_revisions=dict(type="int", default=10),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        expected_account_id=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -1094,6 +1117,8 @@ def main():
     if params["wait_delay"] < 0:
         module.fail_json(msg=f"wait_delay must not be negative, got {params['wait_delay']}")
 
+    if params["expected_account_id"]:
+        check_account(module, params["expected_account_id"])
     deployer = EcsDeployer(module)
     if params["state"] == "absent":
         deployer.absent()
