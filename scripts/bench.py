@@ -7,6 +7,7 @@ state under .bench/):
 * first_converge   site.yml on an empty account (the emulator is reset before each run)
 * no_change        site.yml again: must make zero mutating API calls
 * redeploy_one     site.yml --tags deploy --limit <service> -e image_tag=<new>
+* redeploy_one_nowait  the same with service_wait=false: like for like with `ecs deploy --timeout -1`
 * redeploy_all     site.yml --tags deploy -e image_tag=<new> (every host of `services`)
 * ecs_deploy       `ecs deploy <cluster> <service> --image <container> <new> --timeout -1` (PyPI ecs-deploy,
                    from its own virtualenv .venv-bench built from requirements-bench.txt; skipped, with the
@@ -172,6 +173,17 @@ class Bench:
         for _ in range(self.args.repeat):
             runs.append(self.playbook("redeploy_one", "--tags", "deploy", "--limit", self.args.service,
                                       "-e", f"image_tag={self.tag('one')}"))
+            self.check_image(self.args.service)
+        return summarise(runs)
+
+    def redeploy_one_nowait(self) -> dict[str, Any]:
+        """The same change as `ecs deploy --timeout -1`: registered and rolled, not waited for (service_wait=false);
+        the emulator's simulated rollout (EMULATOR_ROLLOUT_SECONDS, 0.5 s, polled every service_wait_delay) is then
+        not part of the time, as it is not part of ecs deploy's."""
+        runs = []
+        for _ in range(self.args.repeat):
+            runs.append(self.playbook("redeploy_nowait", "--tags", "deploy", "--limit", self.args.service,
+                                      "-e", f"image_tag={self.tag('nowait')}", "-e", '{"service_wait": false}'))
             self.check_image(self.args.service)
         return summarise(runs)
 
@@ -351,13 +363,17 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     out.append({"target": "no-change re-run makes zero mutating API calls", "value": nc["mutating_max"],
                 "limit": 0, "met": nc["mutating_max"] == 0})
     ed = s.get("ecs_deploy", {})
-    if "median" in ed:
-        ratio = round(s["redeploy_one"]["median"] / ed["median"], 2)
-        out.append({"target": "one-service redeploy <= 3x `ecs deploy` (no wait)", "value": ratio, "limit": 3,
-                    "met": ratio <= 3})
-    else:
-        out.append({"target": "one-service redeploy <= 3x `ecs deploy` (no wait)", "value": None, "limit": 3,
-                    "met": None, "note": ed.get("skipped", "not measured")})
+    # Ours as ops run it (waiting for the rollout), and like for like (not waiting, as `ecs deploy --timeout -1`).
+    for key, label in (("redeploy_one", "waiting for the rollout"), ("redeploy_one_nowait", "not waiting, like it")):
+        if key not in s:
+            continue
+        target = f"one-service redeploy ({label}) <= 3x `ecs deploy` (no wait)"
+        if "median" in ed:
+            ratio = round(s[key]["median"] / ed["median"], 2)
+            out.append({"target": target, "value": ratio, "limit": 3, "met": ratio <= 3})
+        else:
+            out.append({"target": target, "value": None, "limit": 3, "met": None,
+                        "note": ed.get("skipped", "not measured")})
     ratio = round(s["redeploy_all"]["median"] / s["redeploy_one"]["median"], 2)
     out.append({"target": f"redeploy of all {report['meta']['services']} services <= 2x one", "value": ratio,
                 "limit": 2, "met": ratio <= 2})
@@ -378,26 +394,26 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def table(report: dict[str, Any]) -> str:
-    lines = [f"{'scenario':<16} {'median s':>9} {'min':>7} {'max':>7} {'requests':>9} {'mutating':>9} {'tasks ok':>9}",
-             "-" * 72]
+    lines = [f"{'scenario':<20} {'median s':>9} {'min':>7} {'max':>7} {'requests':>9} {'mutating':>9} {'tasks ok':>9}",
+             "-" * 76]
     for name, s in report["scenarios"].items():
         if name in ("revisions", "replay"):
             continue
         if "skipped" in s:
-            lines.append(f"{name:<16} skipped: {s['skipped']}")
+            lines.append(f"{name:<20} skipped: {s['skipped']}")
             continue
         tasks = statistics.median(r["tasks"]["ok"] for r in s["runs"])
-        lines.append(f"{name:<16} {s['median']:9.1f} {s['min']:7.1f} {s['max']:7.1f} {s['requests']:9g} "
+        lines.append(f"{name:<20} {s['median']:9.1f} {s['min']:7.1f} {s['max']:7.1f} {s['requests']:9g} "
                      f"{s['mutating']:9g} {tasks:9g}")
     rv = report["scenarios"].get("revisions")
     if rv:
         for count in report["meta"]["revision_counts"]:
             r = rv[str(count)]
-            lines.append(f"{'revisions=' + str(count):<16} {r['median']:9.1f} {r['min']:7.1f} {r['max']:7.1f} "
+            lines.append(f"{'revisions=' + str(count):<20} {r['median']:9.1f} {r['min']:7.1f} {r['max']:7.1f} "
                          f"{r['requests']:9g} {r['mutating']:9g}   ({r['requests_without_polls']:g} besides ecs:DescribeServices)")
     rp = report["scenarios"].get("replay")
     if rp:
-        lines.append(f"{'replay':<16} {rp['median']:9.2f} {rp['min']:7.2f} {rp['max']:7.2f} {rp['replayed']:9d} "
+        lines.append(f"{'replay':<20} {rp['median']:9.2f} {rp['min']:7.2f} {rp['max']:7.2f} {rp['replayed']:9d} "
                      f"{0:9d}   (no_change {rp['no_change_median']:.1f} s = {rp['ratio']}x replay)")
     lines.append("")
     for t in report["targets"]:
@@ -490,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         s["first_converge"] = bench.first_converge()
         s["no_change"], raw = bench.no_change()
         s["redeploy_one"] = bench.redeploy_one()
+        s["redeploy_one_nowait"] = bench.redeploy_one_nowait()
         s["redeploy_all"] = bench.redeploy_all()
         s["ecs_deploy"] = {"skipped": "--quick or --no-ecs-deploy"} if args.no_ecs_deploy else bench.ecs_deploy()
         if args.revision_counts:

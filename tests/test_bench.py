@@ -43,8 +43,9 @@ def test_count_calls_separates_mutating_and_polls() -> None:
 def test_targets_and_table() -> None:
     s = {
         "no_change": bench.summarise([_run(50, 300)]),
-        "redeploy_one": bench.summarise([_run(6, 11, 3)]),
-        "redeploy_all": bench.summarise([_run(13, 80, 24)]),
+        "redeploy_one": bench.summarise([_run(7, 11, 3)]),
+        "redeploy_one_nowait": bench.summarise([_run(5, 9, 3)]),
+        "redeploy_all": bench.summarise([_run(15, 80, 24)]),
         "ecs_deploy": bench.summarise([_run(2, 5, 3)]),
         "revisions": {"grows": False, "2": {**bench.summarise([_run(6, 12, 3, 4)]), "requests_without_polls": 8},
                       "20": {**bench.summarise([_run(6, 11, 3, 3)]), "requests_without_polls": 8}},
@@ -52,11 +53,15 @@ def test_targets_and_table() -> None:
     }
     report = {"meta": {"services": 8, "revision_counts": [2, 20]}, "scenarios": s}
     report["targets"] = bench.targets(report)
-    met = {t["target"].split(" ")[0] + str(t["limit"]): t["met"] for t in report["targets"]}
-    assert met == {"no-change0": True, "one-service3": True, "redeploy2": False, "redeployequal": True, "no-changeNone": None}
+    met = [(t["target"].split(" (")[0].split(" ")[0], t["limit"], t["met"]) for t in report["targets"]]
+    # 7 / 2 = 3.5 > 3 waiting; 5 / 2 = 2.5 not waiting; 15 / 7 > 2
+    assert met == [("no-change", 0, True), ("one-service", 3, False), ("one-service", 3, True), ("redeploy", 2, False),
+                   ("redeploy", "equal", True), ("no-change", None, None)]
     assert "NOT MET" in bench.table(report) and "revisions=20" in bench.table(report)
+    assert "not waiting, like it" in bench.table(report)
     s["ecs_deploy"] = {"skipped": "no venv"}
-    assert bench.targets(report)[1]["met"] is None and bench.targets(report)[1]["note"] == "no venv"
+    assert [t["met"] for t in bench.targets(report)[1:3]] == [None, None]
+    assert bench.targets(report)[1]["note"] == "no venv"
 
 
 def test_parse_args_modes() -> None:
@@ -88,9 +93,11 @@ def test_quick_bench_end_to_end(tmp_path: Path) -> None:
     report = json.loads(output.read_text())
     s = report["scenarios"]
     assert report["meta"]["mode"] == "quick" and report["meta"]["services"] == 2
-    for name in ("first_converge", "no_change", "redeploy_one", "redeploy_all"):
+    for name in ("first_converge", "no_change", "redeploy_one", "redeploy_one_nowait", "redeploy_all"):
         assert {"median", "min", "max", "requests", "mutating", "runs"} <= set(s[name]), name
         assert s[name]["runs"][0]["tasks"]["failed"] == 0
+    # not waiting means no rollout poll after the update: fewer DescribeServices than the waiting redeploy
+    assert s["redeploy_one_nowait"]["runs"][0]["polls"] < s["redeploy_one"]["runs"][0]["polls"]
     # a first converge creates everything; the re-run reads only
     assert s["first_converge"]["mutating"] > 50
     assert s["no_change"]["requests"] > 100 and s["no_change"]["mutating_max"] == 0
