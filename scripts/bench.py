@@ -112,6 +112,7 @@ class Bench:
         self.emulator = Emulator(self.port, base_env(self.port, self.state_dir))
         self.log_dir = BENCH_DIR / "logs" / str(self.port)
         self.counter = 0
+        self.services: list[str] = list(getattr(args, "services", []))
 
     # -- emulator
     def start(self) -> None:
@@ -171,9 +172,10 @@ class Bench:
     def redeploy_one(self) -> dict[str, Any]:
         runs = []
         for _ in range(self.args.repeat):
+            tag = self.tag("one")
             runs.append(self.playbook("redeploy_one", "--tags", "deploy", "--limit", self.args.service,
-                                      "-e", f"image_tag={self.tag('one')}"))
-            self.check_image(self.args.service)
+                                      "-e", f"image_tag={tag}"))
+            self.check_image(self.args.service, tag)
         return summarise(runs)
 
     def redeploy_one_nowait(self) -> dict[str, Any]:
@@ -182,25 +184,29 @@ class Bench:
         not part of the time, as it is not part of ecs deploy's."""
         runs = []
         for _ in range(self.args.repeat):
+            tag = self.tag("nowait")
             runs.append(self.playbook("redeploy_nowait", "--tags", "deploy", "--limit", self.args.service,
-                                      "-e", f"image_tag={self.tag('nowait')}", "-e", '{"service_wait": false}'))
-            self.check_image(self.args.service)
+                                      "-e", f"image_tag={tag}", "-e", '{"service_wait": false}'))
+            self.check_image(self.args.service, tag)
         return summarise(runs)
 
     def redeploy_all(self) -> dict[str, Any]:
         runs = []
         for _ in range(self.args.repeat):
-            runs.append(self.playbook("redeploy_all", "--tags", "deploy", "-e", f"image_tag={self.tag('all')}"))
+            tag = self.tag("all")
+            runs.append(self.playbook("redeploy_all", "--tags", "deploy", "-e", f"image_tag={tag}"))
+            for service in self.services:
+                self.check_image(service, tag)
         return summarise(runs)
 
-    def check_image(self, service: str) -> None:
-        """The redeploy really changed the running image (not only returned 0)."""
+    def check_image(self, service: str, tag: str) -> None:
+        """The redeploy really put this run's image tag in place (not only returned 0)."""
         ecs = self.emulator.client("ecs")
         svc = ecs.describe_services(cluster=self.cluster, services=[service])["services"][0]
         td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
         images = [c["image"] for c in td["containerDefinitions"]]
-        if not any(":bench-" in i for i in images):
-            raise RuntimeError(f"redeploy of {service} left images {images}")
+        if not any(i.endswith(f":{tag}") for i in images):
+            raise RuntimeError(f"redeploy of {service} to {tag} left images {images}")
 
     def ecs_deploy(self) -> dict[str, Any]:
         ecs_bin = ensure_bench_venv()
@@ -212,10 +218,10 @@ class Bench:
         runs = []
         try:
             for _ in range(self.args.repeat):
+                tag = self.tag("ecsdeploy")
                 runs.append(self.run("ecs_deploy", [ecs_bin, "deploy", self.cluster, self.args.service, "--image",
-                                                    container, f"{IMAGE_REPO}:{self.tag('ecsdeploy')}",
-                                                    "--timeout", "-1"], env))
-                self.check_image(self.args.service)
+                                                    container, f"{IMAGE_REPO}:{tag}", "--timeout", "-1"], env))
+                self.check_image(self.args.service, tag)
         except RuntimeError as exc:
             return {"skipped": f"ecs deploy failed against the emulator: {exc}"}
         return summarise(runs)
@@ -495,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.service not in services:
         raise SystemExit(f"bench: --service {args.service} is not a host of group services in {args.inventory}")
     args.env_name = inventory_env_name(args.inventory)
+    args.services = services
 
     bench = Bench(args)
     report: dict[str, Any] = {"meta": meta(args, services), "scenarios": {}}

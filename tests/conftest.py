@@ -47,6 +47,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     worker: one unit. (--dist loadgroup cannot do this here: pytest 9 ignores the node id suffix it relies on.)"""
     from xdist.scheduler import LoadScopeScheduling
 
+    if config.getvalue("dist") not in ("load", "loadscope"):
+        return None  # an explicit other --dist mode (each, loadfile, worksteal) is left to pytest-xdist
+    config.option.loadscopereorder = False  # keep the order above (xdist would sort the units by size)
+
     class SharedEmulatorScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]

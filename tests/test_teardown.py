@@ -11,6 +11,29 @@ import pytest
 from support import RECORDED_ACTIONS, ROOT, Emulator, playbook, tagged_resources
 
 
+def test_platform_refuses_to_start_instances_without_a_nat_gateway(converged: dict[str, Any], emulator: Emulator) -> None:
+    """The NAT wait sits in ecs_capacity, before the Auto Scaling group: without an available NAT gateway the
+    private subnets have no way out, so it stops before the group (or a refresh) could start instances."""
+    ec2 = emulator.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["ecsops-local"]}])["Vpcs"][0]["VpcId"]
+    nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                              {"Name": "state", "Values": ["available"]}])["NatGateways"]
+    assert nats
+    for nat in nats:
+        ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+        for address in nat["NatGatewayAddresses"]:
+            ec2.release_address(AllocationId=address["AllocationId"])
+    run = playbook(emulator, "site.yml", "--tags", "platform")
+    assert run.rc != 0
+    assert "vpc_nat_mode: no available NAT gateway in the VPC" in run.output, run.tail()
+    assert [c for c in run.mutating if c.service == "autoscaling"] == []
+    # the network play puts it back, and the platform converges again
+    assert playbook(emulator, "site.yml", "--tags", "network").rc == 0
+    again = playbook(emulator, "site.yml", "--tags", "platform")
+    assert again.rc == 0, again.tail()
+    assert again.changed == 0, again.recap
+
+
 def test_teardown_refuses_without_confirmation(converged: dict[str, Any], emulator: Emulator) -> None:
     for extra in ([], ["-e", "confirm_teardown=prod"]):
         run = playbook(emulator, "playbooks/teardown.yml", *extra)

@@ -68,3 +68,22 @@ def test_alarms_without_actions_and_integral_thresholds() -> None:
     _put(cw, rds, [])
     assert alarm_drift([rds], _current(cw), []) == []
     assert alarm_drift([rds], _current(cw), None) == []
+
+
+@mock_aws
+def test_settings_made_outside_ansible_are_noticed() -> None:
+    """cloudwatch_metric_alarm compares the whole alarm: DatapointsToAlarm set by hand makes it rewrite the alarm."""
+    cw = boto3.client("cloudwatch", region_name="eu-west-1")
+    web = _wanted("ecsops-local-web-cpu")
+    _put(cw, web, [])
+    assert alarm_drift([web], _current(cw), []) == []
+    cw.put_metric_alarm(**{**_describe_as_put(cw, web["name"]), "DatapointsToAlarm": 2})
+    assert alarm_drift([web], _current(cw), []) == [web]
+
+
+def _describe_as_put(cw, name: str) -> dict:
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    keys = ("AlarmName", "Namespace", "MetricName", "Statistic", "ComparisonOperator", "Threshold", "Period",
+            "EvaluationPeriods", "Unit", "Dimensions", "TreatMissingData", "AlarmDescription", "AlarmActions",
+            "OKActions", "InsufficientDataActions")
+    return {k: alarm[k] for k in keys if k in alarm}

@@ -79,6 +79,12 @@ def _alarm_differs(alarm, have):
         (list(alarm.get("alarm_actions") or []), list(have.get("alarm_actions") or [])),
         (list(alarm.get("ok_actions") or []), list(have.get("ok_actions") or [])),
         ([], list(have.get("insufficient_data_actions") or [])),
+        # Set outside Ansible, these make cloudwatch_metric_alarm rewrite the alarm without them: so must we.
+        (None, have.get("datapoints_to_alarm")),
+        (None, have.get("evaluate_low_sample_count_percentile")),
+        (None, have.get("extended_statistic")),
+        (None, have.get("metrics") or None),
+        (None, have.get("threshold_metric_id")),
     ]
     return any(a != b for a, b in pairs)
 
