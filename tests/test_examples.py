@@ -36,12 +36,12 @@ def _mutating(call: Call) -> bool:
     return call.mutating and not call.action.startswith(("GET ", "HEAD "))
 
 
-def _run_all(emulator: Emulator, extra: dict[str, list[str]]) -> dict[str, Run]:
-    """ansible-playbook site.yml on every example at once; returns each run (calls are not split per run)."""
+def _run_all(emulator: Emulator, extra: dict[str, list[str]], playbook: str = "site.yml") -> dict[str, Run]:
+    """ansible-playbook <playbook> on every example at once; returns each run (calls are not split per run)."""
     procs = {}
     start = time.monotonic()
     for name in EXAMPLES:
-        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", f"inventories/examples/{name}", "site.yml", *extra.get(name, [])]
+        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", f"inventories/examples/{name}", playbook, *extra.get(name, [])]
         procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=emulator.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     runs = {}
     for name, proc in procs.items():
@@ -332,17 +332,8 @@ def test_examples_have_a_header_naming_their_seed() -> None:
 
 # --------------------------------------------------------------------------- teardown (last: it removes the examples)
 def _teardown_all(emulator: Emulator) -> dict[str, Run]:
-    procs = {}
-    start = time.monotonic()
-    for name, (_, env_name, _) in EXAMPLES.items():
-        cmd = [str(VENV_BIN / "ansible-playbook"), "-i", f"inventories/examples/{name}", "playbooks/teardown.yml",
-               "-e", f"confirm_teardown={env_name}"]
-        procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=emulator.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    runs = {}
-    for name, proc in procs.items():
-        output, _ = proc.communicate(timeout=1200)
-        runs[name] = Run(proc.returncode, output, time.monotonic() - start)
-    return runs
+    confirm = {name: ["-e", f"confirm_teardown={env_name}"] for name, (_, env_name, _) in EXAMPLES.items()}
+    return _run_all(emulator, confirm, "playbooks/teardown.yml")
 
 
 @pytest.fixture(scope="module")
