@@ -148,8 +148,9 @@ class Bench:
               flush=True)
         return result
 
-    def playbook(self, label: str, *args: str) -> dict[str, Any]:
-        return self.run(label, [str(ROOT / ".venv/bin/ansible-playbook"), "-i", self.inventory, "site.yml", *args])
+    def playbook(self, label: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+        return self.run(label, [str(ROOT / ".venv/bin/ansible-playbook"), "-i", self.inventory, "site.yml", *args],
+                        env=env)
 
     def tag(self, what: str) -> str:
         return f"bench-{what}-{int(time.time() * 1000) % 10**9}"
@@ -187,6 +188,18 @@ class Bench:
             tag = self.tag("nowait")
             runs.append(self.playbook("redeploy_nowait", "--tags", "deploy", "--limit", self.args.service,
                                       "-e", f"image_tag={tag}", "-e", '{"service_wait": false}'))
+            self.check_image(self.args.service, tag)
+        return summarise(runs)
+
+    def redeploy_one_nowait_linear(self) -> dict[str, Any]:
+        """redeploy_one_nowait without mitogen (ANSIBLE_STRATEGY=linear): for a run of a few tasks, mitogen's
+        start-up can cost more than it saves."""
+        runs = []
+        for _ in range(self.args.repeat):
+            tag = self.tag("linear")
+            runs.append(self.playbook("redeploy_linear", "--tags", "deploy", "--limit", self.args.service,
+                                      "-e", f"image_tag={tag}", "-e", '{"service_wait": false}',
+                                      env={"ANSIBLE_STRATEGY": "linear"}))
             self.check_image(self.args.service, tag)
         return summarise(runs)
 
@@ -370,7 +383,8 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "limit": 0, "met": nc["mutating_max"] == 0})
     ed = s.get("ecs_deploy", {})
     # Ours as ops run it (waiting for the rollout), and like for like (not waiting, as `ecs deploy --timeout -1`).
-    for key, label in (("redeploy_one", "waiting for the rollout"), ("redeploy_one_nowait", "not waiting, like it")):
+    for key, label in (("redeploy_one", "waiting for the rollout"), ("redeploy_one_nowait", "not waiting, like it"),
+                       ("redeploy_one_nowait_linear", "not waiting, ANSIBLE_STRATEGY=linear")):
         if key not in s:
             continue
         target = f"one-service redeploy ({label}) <= 3x `ecs deploy` (no wait)"
@@ -394,8 +408,8 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "limit": "equal", "met": not rv["grows"]})
     rp = s.get("replay")
     if rp:
-        out.append({"target": "no-change wall time / replay of its requests (as close to 1 as possible)",
-                    "value": rp["ratio"], "limit": None, "met": None})
+        out.append({"target": "no-change wall time <= 10x the replay of its own requests",
+                    "value": rp["ratio"], "limit": 10, "met": rp["ratio"] <= 10})
     return out
 
 
@@ -514,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         s["no_change"], raw = bench.no_change()
         s["redeploy_one"] = bench.redeploy_one()
         s["redeploy_one_nowait"] = bench.redeploy_one_nowait()
+        s["redeploy_one_nowait_linear"] = bench.redeploy_one_nowait_linear()
         s["redeploy_all"] = bench.redeploy_all()
         s["ecs_deploy"] = {"skipped": "--quick or --no-ecs-deploy"} if args.no_ecs_deploy else bench.ecs_deploy()
         if args.revision_counts:
