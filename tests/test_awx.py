@@ -188,7 +188,7 @@ def test_execution_environment_build_context(definition: str, tmp_path: Path) ->
     assert 'PYCMD="/usr/bin/python3.12"' in containerfile
     pins = {line for line in (build / "requirements.txt").read_text().split() if "==" in line}
     project_pins = {line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line}
-    # mitogen: ansible.cfg's strategy (ecsops.platform.mitogen_linear) cannot load without it.
+    # mitogen: the opt-in strategy ecsops.platform.mitogen_linear cannot load without it.
     assert {"boto3==1.44.5", "botocore==1.44.5", "jmespath==1.0.1", "mitogen==0.3.54"} <= pins <= project_pins
     # The project's own collection is copied in, whole.
     ours = ROOT / "collections/ansible_collections/ecsops"
