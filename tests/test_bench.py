@@ -45,7 +45,7 @@ def test_targets_and_table() -> None:
         "no_change": bench.summarise([_run(50, 300)]),
         "redeploy_one": bench.summarise([_run(7, 11, 3)]),
         "redeploy_one_nowait": bench.summarise([_run(5, 9, 3)]),
-        "redeploy_one_nowait_linear": bench.summarise([_run(4, 9, 3)]),
+        "redeploy_one_nowait_mitogen": bench.summarise([_run(4, 9, 3)]),
         "redeploy_all": bench.summarise([_run(15, 80, 24)]),
         "ecs_deploy": bench.summarise([_run(2, 5, 3)]),
         "revisions": {"grows": False, "2": {**bench.summarise([_run(6, 12, 3, 4)]), "requests_without_polls": 8},
@@ -55,7 +55,7 @@ def test_targets_and_table() -> None:
     report = {"meta": {"services": 8, "revision_counts": [2, 20]}, "scenarios": s}
     report["targets"] = bench.targets(report)
     met = [(t["target"].split(" (")[0].split(" ")[0], t["limit"], t["met"]) for t in report["targets"]]
-    # 7 / 2 = 3.5 > 3 waiting; 5 / 2 = 2.5 not waiting; 4 / 2 linear; 15 / 7 > 2; replay 25 > 10
+    # 7 / 2 = 3.5 > 3 waiting; 5 / 2 = 2.5 not waiting; 4 / 2 mitogen; 15 / 7 > 2; replay 25 > 10
     assert met == [("no-change", 0, True), ("one-service", 3, False), ("one-service", 3, True), ("one-service", 3, True),
                    ("redeploy", 2, False), ("redeploy", "equal", True), ("no-change", 10, False)]
     assert "NOT MET" in bench.table(report) and "revisions=20" in bench.table(report)
@@ -94,7 +94,7 @@ def test_quick_bench_end_to_end(tmp_path: Path) -> None:
     report = json.loads(output.read_text())
     s = report["scenarios"]
     assert report["meta"]["mode"] == "quick" and report["meta"]["services"] == 2
-    for name in ("first_converge", "no_change", "redeploy_one", "redeploy_one_nowait", "redeploy_one_nowait_linear",
+    for name in ("first_converge", "no_change", "redeploy_one", "redeploy_one_nowait", "redeploy_one_nowait_mitogen",
                  "redeploy_all"):
         assert {"median", "min", "max", "requests", "mutating", "runs"} <= set(s[name]), name
         assert s[name]["runs"][0]["tasks"]["failed"] == 0

@@ -13,9 +13,10 @@ collection on disk again, versions included (`ansible.collections.list.list_coll
 module task that comes from a collection, which is every task here (about 4 s per converge). This plugin is
 mitogen_linear with that walk done once, in the ansible-playbook process, before any worker forks.
 
-Same behaviour as `linear` otherwise: same task order, same results. Switch it off with
-ANSIBLE_STRATEGY=linear (or `strategy: linear` on a play); mitogen needs an explicit
-ansible_python_interpreter, which every inventory of this project sets.
+Same behaviour as `linear` otherwise: same task order, same results. Opt-in: the project's ansible.cfg
+keeps `strategy = linear`, because with many service hosts mitogen's interpreter per host makes redeploys
+slower (docs/performance.md); select it with ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear. mitogen
+needs an explicit ansible_python_interpreter, which every inventory of this project sets.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ description:
   - Runs tasks as ansible.builtin.linear does, host by host and task by task, but runs modules in
     interpreters that mitogen keeps alive for each host instead of one new interpreter per task.
   - Lists the collection directories once per run instead of once per module task.
-  - Set ANSIBLE_STRATEGY=linear to run without mitogen.
+  - Select it with ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear (the project's ansible.cfg keeps linear).
 author: ecsops
 requirements:
   - mitogen == 0.3.54 (PyPI)
@@ -43,7 +44,7 @@ try:
 except ImportError as exc:  # pragma: no cover - reported by ansible-playbook when the plugin loads
     raise ImportError(
         "ecsops.platform.mitogen_linear needs the mitogen package (pip install -r requirements.txt), "
-        "or run with ANSIBLE_STRATEGY=linear: %s" % exc
+        "or run with the linear strategy: %s" % exc
     ) from exc
 
 from ansible.utils.collection_loader import AnsibleCollectionConfig
