@@ -167,6 +167,14 @@ def service_target_group_arns(services, target_groups):
     return {s["service"]: by_name[s["target_group"]] for s in services if by_name.get(s["target_group"])}
 
 
+def lb_target_groups(services, tg_arns):
+    """lb_services specs + {service: target group ARN} -> the target groups in elb_target_group_info's shape
+    (target_group_name, target_group_arn), sorted by name; services without an ARN are left out."""
+    groups = [{"target_group_name": s["target_group"], "target_group_arn": tg_arns[s["service"]]}
+              for s in services if (tg_arns or {}).get(s["service"])]
+    return sorted(groups, key=lambda g: g["target_group_name"])
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -177,4 +185,5 @@ class FilterModule:
             "lb_services": lb_services,
             "alb_listeners": alb_listeners,
             "service_target_group_arns": service_target_group_arns,
+            "lb_target_groups": lb_target_groups,
         }

@@ -13,10 +13,12 @@ collection on disk again, versions included (`ansible.collections.list.list_coll
 module task that comes from a collection, which is every task here (about 4 s per converge). This plugin is
 mitogen_linear with that walk done once, in the ansible-playbook process, before any worker forks.
 
-Same behaviour as `linear` otherwise: same task order, same results. Opt-in: the project's ansible.cfg
-keeps `strategy = linear`, because with many service hosts mitogen's interpreter per host makes redeploys
-slower (docs/performance.md); select it with ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear. mitogen
-needs an explicit ansible_python_interpreter, which every inventory of this project sets.
+Same behaviour as `linear` otherwise: same task order, same results. Where: the plays that run on the
+account host (network, data, platform, edge, data_ready, teardown) name it as their `strategy:`; ansible.cfg
+keeps `strategy = linear` for the rest, because the service plays have one host per service and mitogen's
+interpreter per host makes their redeploys slower (docs/performance.md). ECSOPS_MITOGEN=0 turns it into plain
+linear (no mitogen import at all); ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear selects it for every play.
+mitogen needs an explicit ansible_python_interpreter, which every inventory of this project sets.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ description:
   - Runs tasks as ansible.builtin.linear does, host by host and task by task, but runs modules in
     interpreters that mitogen keeps alive for each host instead of one new interpreter per task.
   - Lists the collection directories once per run instead of once per module task.
-  - Select it with ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear (the project's ansible.cfg keeps linear).
+  - The account-host plays name it (C(strategy:)); ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear selects it for
+    every play; ECSOPS_MITOGEN=0 (or false, no, off) makes it plain linear without importing mitogen.
 author: ecsops
 requirements:
   - mitogen == 0.3.54 (PyPI)
@@ -37,17 +40,15 @@ requirements:
 import functools
 import os
 
-try:
-    import ansible_mitogen.loaders
-    import ansible_mitogen.planner
-    import ansible_mitogen.strategy
-except ImportError as exc:  # pragma: no cover - reported by ansible-playbook when the plugin loads
-    raise ImportError(
-        "ecsops.platform.mitogen_linear needs the mitogen package (pip install -r requirements.txt), "
-        "or run with the linear strategy: %s" % exc
-    ) from exc
-
+from ansible.plugins.strategy.linear import StrategyModule as Linear
 from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+OFF = ("0", "false", "no", "off")
+
+
+def mitogen_enabled(environ=os.environ) -> bool:
+    """ECSOPS_MITOGEN=0 (false, no, off) switches mitogen off; anything else, or unset, keeps it on."""
+    return environ.get("ECSOPS_MITOGEN", "1").strip().lower() not in OFF
 
 
 @functools.cache
@@ -78,12 +79,61 @@ def _load_collections(invocation) -> None:
     invocation._extra_sys_paths.update(_collection_dirs())
 
 
-ansible_mitogen.planner._load_collections = _load_collections
+def has_work(blocks, gather_facts=False) -> bool:
+    """True when the play's blocks (already filtered by --tags/--skip-tags) hold a task that may run a module:
+    not a meta task, not argument-spec validation (an action of the controller), not fact gathering in a play
+    with gather_facts off. A play that `--tags deploy` leaves empty runs as plain linear, without mitogen."""
+    from ansible.constants import _ACTION_FACT_GATHERING, _ACTION_META
+    from ansible.playbook.block import Block
 
-Base = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
+    idle = set(_ACTION_META) | {"validate_argument_spec", "ansible.builtin.validate_argument_spec",
+                                "ansible.legacy.validate_argument_spec"}
+    if not gather_facts:
+        idle |= set(_ACTION_FACT_GATHERING)
+
+    def walk(items) -> bool:
+        for item in items or []:
+            if isinstance(item, Block):
+                if walk(item.block) or walk(item.rescue) or walk(item.always):
+                    return True
+            elif item.action not in idle:
+                return True
+        return False
+
+    return walk(blocks)
 
 
-class StrategyModule(ansible_mitogen.strategy.StrategyMixin, Base):
+@functools.cache
+def _mitogen_strategy():
+    """linear + mitogen's StrategyMixin. Imported on first use only: once ansible_mitogen is imported, module
+    tasks of plain linear plays in the same run are slower (a redeploy's ecs_deploy task by about a second),
+    so a run whose mitogen plays have nothing to do (`--tags deploy`) never imports it."""
+    try:
+        import ansible_mitogen.loaders
+        import ansible_mitogen.planner
+        import ansible_mitogen.strategy
+    except ImportError as exc:
+        raise ImportError(
+            "ecsops.platform.mitogen_linear needs the mitogen package (pip install -r requirements.txt); "
+            "ECSOPS_MITOGEN=0 runs these plays with plain linear instead: %s" % exc
+        ) from exc
+
+    ansible_mitogen.planner._load_collections = _load_collections
+    base = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
+
+    class MitogenLinear(ansible_mitogen.strategy.StrategyMixin, base):
+        pass
+
+    return MitogenLinear
+
+
+class StrategyModule(Linear):
+    """Plain linear until a play has a task to run and mitogen is enabled; then this instance becomes
+    linear + mitogen (its class is swapped: StrategyMixin adds methods, no state of its own)."""
+
     def run(self, iterator, play_context):
+        if not (mitogen_enabled() and has_work(iterator._blocks, bool(iterator._play.gather_facts))):
+            return super().run(iterator, play_context)
+        self.__class__ = _mitogen_strategy()
         _collection_dirs()  # once in this process; the forked workers inherit the result
-        return super().run(iterator, play_context)
+        return self.run(iterator, play_context)
