@@ -5,6 +5,7 @@ Measures, each as the median of several runs with min and max, on its own emulat
 state under .bench/):
 
 * first_converge   site.yml on an empty account (the emulator is reset before each run)
+* no_change_linear site.yml again with ECSOPS_MITOGEN=0 (every play plain linear): the mitogen lever, side by side
 * no_change        site.yml again: must make zero mutating API calls
 * redeploy_one     site.yml --tags deploy --limit <service> -e image_tag=<new>
 * redeploy_one_nowait  the same with service_wait=false: like for like with `ecs deploy --timeout -1`
@@ -15,13 +16,15 @@ state under .bench/):
 * revisions        the one-service redeploy's request count with 2 and with 20 ACTIVE revisions of the family
 * replay           the no-change run's recorded requests replayed from one process with a plain HTTP client
                    against the same emulator state: the time the API calls themselves need
+* first_converge_N, redeploy_all_N   the same inventory grown to N services (--scale, default 32; workers copied
+                   from its first service without a load balancer, in .bench/inventory-N), on a reset emulator
 
 For each it records the API requests made (total and mutating, from moto's request recorder) and the
 tasks Ansible ran, writes a JSON report (.bench/report-<time>.json and .bench/latest.json) and prints a table
 with the targets of issue 7. No timing is asserted: timings depend on the machine and its load.
 
     python scripts/bench.py                 # full: 3 repetitions, inventories/bench (8 services)
-    python scripts/bench.py --quick         # CI: 1 repetition, inventories/local, no ecs-deploy
+    python scripts/bench.py --quick         # CI: 1 repetition, inventories/local, no ecs-deploy, no scale rows
     python scripts/bench.py --repeat 5 --no-ecs-deploy --output /tmp/r.json
 """
 
@@ -101,8 +104,8 @@ def recap(output: str) -> dict[str, int]:
     return total
 
 
-# The opt-in strategy (ansible.cfg keeps linear): measured side by side on the one-service redeploy.
-MITOGEN = "ecsops.platform.mitogen_linear"
+# The account-host plays run ecsops.platform.mitogen_linear; this switches it off (plain linear) for a side-by-side row.
+LINEAR_ENV = {"ECSOPS_MITOGEN": "0"}
 
 
 class Bench:
@@ -152,9 +155,10 @@ class Bench:
               flush=True)
         return result
 
-    def playbook(self, label: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-        return self.run(label, [str(ROOT / ".venv/bin/ansible-playbook"), "-i", self.inventory, "site.yml", *args],
-                        env=env)
+    def playbook(self, label: str, *args: str, env: dict[str, str] | None = None,
+                 inventory: str | None = None) -> dict[str, Any]:
+        return self.run(label, [str(ROOT / ".venv/bin/ansible-playbook"), "-i", inventory or self.inventory,
+                                "site.yml", *args], env=env)
 
     def tag(self, what: str) -> str:
         return f"bench-{what}-{int(time.time() * 1000) % 10**9}"
@@ -167,10 +171,11 @@ class Bench:
             runs.append(self.playbook("first_converge"))
         return summarise(runs)
 
-    def no_change(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def no_change(self, env: dict[str, str] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        label = "no_change_linear" if env else "no_change"
         runs = []
         for _ in range(self.args.repeat):
-            runs.append(self.playbook("no_change"))
+            runs.append(self.playbook(label, env=env))
         raw = self._raw_recording()
         return summarise(runs), raw
 
@@ -183,29 +188,36 @@ class Bench:
             self.check_image(self.args.service, tag)
         return summarise(runs)
 
-    def redeploy_one_nowait(self, strategy: str | None = None) -> dict[str, Any]:
+    def redeploy_one_nowait(self) -> dict[str, Any]:
         """The same change as `ecs deploy --timeout -1`: registered and rolled, not waited for (service_wait=false);
         the emulator's simulated rollout (EMULATOR_ROLLOUT_SECONDS, 0.5 s, polled every service_wait_delay) is then
-        not part of the time, as it is not part of ecs deploy's. `strategy` sets ANSIBLE_STRATEGY (the opt-in
-        ecsops.platform.mitogen_linear row)."""
-        env = {"ANSIBLE_STRATEGY": strategy} if strategy else None
-        label = "redeploy_mitogen" if strategy else "redeploy_nowait"
+        not part of the time, as it is not part of ecs deploy's."""
         runs = []
         for _ in range(self.args.repeat):
-            tag = self.tag(label)
-            runs.append(self.playbook(label, "--tags", "deploy", "--limit", self.args.service,
-                                      "-e", f"image_tag={tag}", "-e", '{"service_wait": false}', env=env))
+            tag = self.tag("nowait")
+            runs.append(self.playbook("redeploy_nowait", "--tags", "deploy", "--limit", self.args.service,
+                                      "-e", f"image_tag={tag}", "-e", '{"service_wait": false}'))
             self.check_image(self.args.service, tag)
         return summarise(runs)
 
-    def redeploy_all(self) -> dict[str, Any]:
+    def redeploy_all(self, inventory: str | None = None, services: list[str] | None = None,
+                     label: str = "redeploy_all") -> dict[str, Any]:
         runs = []
         for _ in range(self.args.repeat):
             tag = self.tag("all")
-            runs.append(self.playbook("redeploy_all", "--tags", "deploy", "-e", f"image_tag={tag}"))
-            for service in self.services:
+            runs.append(self.playbook(label, "--tags", "deploy", "-e", f"image_tag={tag}", inventory=inventory))
+            for service in services or self.services:
                 self.check_image(service, tag)
         return summarise(runs)
+
+    def scaled(self, count: int) -> dict[str, dict[str, Any]]:
+        """The inventory grown to `count` services on a reset emulator: one first converge, then the redeploy of
+        all of them (repeated)."""
+        inventory, services = scale_inventory(self.inventory, count)
+        self.emulator.reset()
+        first = summarise([self.playbook(f"first_converge_{count}", inventory=inventory)])
+        return {f"first_converge_{count}": first,
+                f"redeploy_all_{count}": self.redeploy_all(inventory, services, f"redeploy_all_{count}")}
 
     def check_image(self, service: str, tag: str) -> None:
         """The redeploy really put this run's image tag in place (not only returned 0)."""
@@ -307,6 +319,38 @@ class Bench:
         }
 
 
+def scale_inventory(source: str, count: int) -> tuple[str, list[str]]:
+    """.bench/inventory-<count>: `source` (its group_vars and host_vars) with services added up to `count`, each a
+    copy of the first service of `source` that has no load balancer (its container and queue renamed), and an Auto
+    Scaling group large enough to hold them. Returns the inventory path (relative to the project) and its services."""
+    import yaml
+
+    src = ROOT / source
+    hosts = yaml.safe_load((src / "hosts.yml").read_text())
+    services = list(hosts["all"]["children"]["services"]["hosts"])
+    if count < len(services):
+        raise SystemExit(f"bench: --scale {count} is below the {len(services)} services of {source}")
+    template_name = next(n for n in services
+                         if "service_load_balancer" not in yaml.safe_load((src / "host_vars" / f"{n}.yml").read_text()))
+    template = yaml.safe_load((src / "host_vars" / f"{template_name}.yml").read_text())
+    dest = BENCH_DIR / f"inventory-{count}"
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(src, dest)
+    added = [f"job{i:02d}" for i in range(1, count - len(services) + 1)]
+    for name in added:
+        spec = json.loads(json.dumps(template))
+        container = spec["service_containers"][0]
+        container["name"] = name
+        container.setdefault("environment", {})["WORKER_QUEUE"] = name
+        (dest / "host_vars" / f"{name}.yml").write_text("---\n" + yaml.safe_dump(spec, sort_keys=False))
+    hosts["all"]["children"]["services"]["hosts"] = {n: {} for n in services + added}
+    (dest / "hosts.yml").write_text("---\n" + yaml.safe_dump(hosts, sort_keys=False))
+    instances = max(2, -(-count // 8))  # about 8 small services per t3.small
+    (dest / "group_vars" / "all" / "zz_scale.yml").write_text(
+        f"---\necs_capacity_desired_capacity: {instances}\necs_capacity_max_size: {instances + 1}\n")
+    return str(dest.relative_to(ROOT)), services + added
+
+
 # ------------------------------------------------------------------ replay
 def replay_requests(entries: list[dict[str, Any]], base_url: str) -> dict[str, Any]:
     """Send the recorded requests again, in order, over one keep-alive connection. Mutating ones are skipped
@@ -378,8 +422,7 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "limit": 0, "met": nc["mutating_max"] == 0})
     ed = s.get("ecs_deploy", {})
     # Ours as ops run it (waiting for the rollout), and like for like (not waiting, as `ecs deploy --timeout -1`).
-    for key, label in (("redeploy_one", "waiting for the rollout"), ("redeploy_one_nowait", "not waiting, like it"),
-                       ("redeploy_one_nowait_mitogen", "not waiting, opt-in mitogen strategy")):
+    for key, label in (("redeploy_one", "waiting for the rollout"), ("redeploy_one_nowait", "not waiting, like it")):
         if key not in s:
             continue
         target = f"one-service redeploy ({label}) <= 3x `ecs deploy` (no wait)"
@@ -392,6 +435,9 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     ratio = round(s["redeploy_all"]["median"] / s["redeploy_one"]["median"], 2)
     out.append({"target": f"redeploy of all {report['meta']['services']} services <= 2x one", "value": ratio,
                 "limit": 2, "met": ratio <= 2})
+    for name in [n for n in s if n.startswith("redeploy_all_") and "median" in s[n]]:
+        out.append({"target": f"redeploy of all {name.rsplit('_', 1)[1]} services / one (reported)",
+                    "value": round(s[name]["median"] / s["redeploy_one"]["median"], 2), "limit": None, "met": None})
     rv = s.get("revisions")
     if rv and "grows" in rv:
         counts = report["meta"]["revision_counts"]
@@ -405,6 +451,10 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     if rp:
         out.append({"target": "no-change wall time <= 10x the replay of its own requests",
                     "value": rp["ratio"], "limit": 10, "met": rp["ratio"] <= 10})
+    lin = s.get("no_change_linear")
+    if lin and "median" in lin:
+        out.append({"target": "no-change with mitogen / without (ECSOPS_MITOGEN=0) (reported)",
+                    "value": round(nc["median"] / lin["median"], 2), "limit": None, "met": None})
     return out
 
 
@@ -454,6 +504,7 @@ def meta(args: argparse.Namespace, services: list[str]) -> dict[str, Any]:
         "service_names": services,
         "redeploy_service": args.service,
         "revision_counts": args.revision_counts,
+        "scale": args.scale,
         "cpus": os.cpu_count(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
@@ -489,6 +540,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--revisions", default=None,
                         help="two revision counts to compare, e.g. 2,20 (default; quick: none unless given)")
     parser.add_argument("--no-ecs-deploy", action="store_true", help="skip the ecs-deploy comparison")
+    parser.add_argument("--scale", type=int, default=None,
+                        help="services of the grown inventory's rows (default 32; quick: none unless given; 0: none)")
     parser.add_argument("--port", type=int, default=None, help="port of the bench's own emulator (default: a free one)")
     parser.add_argument("--output", default=None, help="JSON report path (default .bench/report-<time>.json)")
     parser.add_argument("--keep-by-action", action="store_true", help="keep per-action request counts of every run")
@@ -499,6 +552,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.revision_counts = [int(x) for x in revisions.split(",")] if revisions else []
     if args.quick:
         args.no_ecs_deploy = True
+    args.scale = (0 if args.quick else 32) if args.scale is None else args.scale
     if args.repeat < 1 or (args.revision_counts and (len(args.revision_counts) != 2 or min(args.revision_counts) < 1)):
         parser.error("--repeat must be >= 1 and --revisions two positive counts")
     return args
@@ -520,15 +574,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         s = report["scenarios"]
         s["first_converge"] = bench.first_converge()
-        s["no_change"], raw = bench.no_change()
+        s["no_change_linear"], _ = bench.no_change(LINEAR_ENV)
+        s["no_change"], raw = bench.no_change()  # the last recording is this one's: the replay's requests
         s["redeploy_one"] = bench.redeploy_one()
         s["redeploy_one_nowait"] = bench.redeploy_one_nowait()
-        s["redeploy_one_nowait_mitogen"] = bench.redeploy_one_nowait(MITOGEN)
         s["redeploy_all"] = bench.redeploy_all()
         s["ecs_deploy"] = {"skipped": "--quick or --no-ecs-deploy"} if args.no_ecs_deploy else bench.ecs_deploy()
         if args.revision_counts:
             s["revisions"] = bench.revisions()
         s["replay"] = bench.replay(raw, s["no_change"]["median"])
+        if args.scale:
+            s.update(bench.scaled(args.scale))  # resets the emulator: last
     finally:
         bench.stop()
     report["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -13,13 +13,13 @@ from support import Emulator, Run, base_env, free_port, playbook
 
 # Files whose tests change or empty the shared environment run last, in this order (teardown empties it,
 # bad_input resets it); everything else only reads the shared converge.
-_RESETTING = ["test_deploy.py", "test_awx.py", "test_teardown.py", "test_bad_input.py"]
+_RESETTING = ["test_drift.py", "test_deploy.py", "test_awx.py", "test_teardown.py", "test_bad_input.py"]
 
 
 # Files whose tests use the session emulator (fixtures `emulator`, `converged`, `ec2`): they share one converge and
 # must run in one process, in the order above. Checked at collection (a test using those fixtures elsewhere fails).
 SHARED_FILES = {"test_check_mode.py", "test_converge.py", "test_data.py", "test_emulator.py", "test_faults.py",
-                "test_interrupted.py", "test_deploy.py", "test_awx.py", "test_teardown.py", "test_bad_input.py"}
+                "test_interrupted.py", "test_drift.py", "test_deploy.py", "test_awx.py", "test_teardown.py", "test_bad_input.py"}
 _SHARED_FIXTURES = {"emulator", "converged", "ec2"}
 # Other slow modules (their own emulator): started first by the second worker.
 _SLOW_FIRST = ["test_examples.py", "test_localstack.py", "test_lock.py", "test_bench.py"]

@@ -42,11 +42,12 @@ def test_count_calls_separates_mutating_and_polls() -> None:
 
 def test_targets_and_table() -> None:
     s = {
+        "no_change_linear": bench.summarise([_run(100, 300)]),
         "no_change": bench.summarise([_run(50, 300)]),
         "redeploy_one": bench.summarise([_run(7, 11, 3)]),
         "redeploy_one_nowait": bench.summarise([_run(5, 9, 3)]),
-        "redeploy_one_nowait_mitogen": bench.summarise([_run(4, 9, 3)]),
         "redeploy_all": bench.summarise([_run(15, 80, 24)]),
+        "redeploy_all_32": bench.summarise([_run(35, 300, 96)]),
         "ecs_deploy": bench.summarise([_run(2, 5, 3)]),
         "revisions": {"grows": False, "2": {**bench.summarise([_run(6, 12, 3, 4)]), "requests_without_polls": 8},
                       "20": {**bench.summarise([_run(6, 11, 3, 3)]), "requests_without_polls": 8}},
@@ -55,9 +56,14 @@ def test_targets_and_table() -> None:
     report = {"meta": {"services": 8, "revision_counts": [2, 20]}, "scenarios": s}
     report["targets"] = bench.targets(report)
     met = [(t["target"].split(" (")[0].split(" ")[0], t["limit"], t["met"]) for t in report["targets"]]
-    # 7 / 2 = 3.5 > 3 waiting; 5 / 2 = 2.5 not waiting; 4 / 2 mitogen; 15 / 7 > 2; replay 25 > 10
-    assert met == [("no-change", 0, True), ("one-service", 3, False), ("one-service", 3, True), ("one-service", 3, True),
-                   ("redeploy", 2, False), ("redeploy", "equal", True), ("no-change", 10, False)]
+    # 7 / 2 = 3.5 > 3 waiting; 5 / 2 = 2.5 not waiting; 15 / 7 > 2; 32 services reported; replay 25 > 10;
+    # mitogen / linear reported
+    assert met == [("no-change", 0, True), ("one-service", 3, False), ("one-service", 3, True),
+                   ("redeploy", 2, False), ("redeploy", None, None), ("redeploy", "equal", True),
+                   ("no-change", 10, False), ("no-change", None, None)]
+    values = {t["target"]: t["value"] for t in report["targets"]}
+    assert values["redeploy of all 32 services / one (reported)"] == 5.0
+    assert values["no-change with mitogen / without (ECSOPS_MITOGEN=0) (reported)"] == 0.5
     assert "NOT MET" in bench.table(report) and "revisions=20" in bench.table(report)
     assert "not waiting, like it" in bench.table(report)
     s["ecs_deploy"] = {"skipped": "no venv"}
@@ -67,9 +73,12 @@ def test_targets_and_table() -> None:
 
 def test_parse_args_modes() -> None:
     quick = bench.parse_args(["--quick"])
-    assert (quick.repeat, quick.inventory, quick.revision_counts, quick.no_ecs_deploy) == (1, "inventories/local", [], True)
+    assert (quick.repeat, quick.inventory, quick.revision_counts, quick.no_ecs_deploy, quick.scale) == (
+        1, "inventories/local", [], True, 0)
     full = bench.parse_args([])
-    assert (full.repeat, full.inventory, full.revision_counts, full.no_ecs_deploy) == (3, "inventories/bench", [2, 20], False)
+    assert (full.repeat, full.inventory, full.revision_counts, full.no_ecs_deploy, full.scale) == (
+        3, "inventories/bench", [2, 20], False, 32)
+    assert bench.parse_args(["--scale", "0"]).scale == 0
     with pytest.raises(SystemExit):
         bench.parse_args(["--revisions", "2"])
 
@@ -84,6 +93,21 @@ def test_bench_inventory_has_eight_services_in_a_known_environment() -> None:
     assert "bench" in known
 
 
+def test_scale_inventory_adds_workers_and_capacity() -> None:
+    import yaml
+
+    path, services = bench.scale_inventory("inventories/bench", 32)
+    assert len(services) == len(set(services)) == 32
+    assert bench.inventory_services(path) == services
+    added = yaml.safe_load((ROOT / path / "host_vars" / "job24.yml").read_text())
+    assert added["service_containers"][0]["name"] == "job24" and "service_load_balancer" not in added
+    assert added["service_containers"][0]["environment"]["WORKER_QUEUE"] == "job24"
+    scale = yaml.safe_load((ROOT / path / "group_vars" / "all" / "zz_scale.yml").read_text())
+    assert scale == {"ecs_capacity_desired_capacity": 4, "ecs_capacity_max_size": 5}
+    with pytest.raises(SystemExit):
+        bench.scale_inventory("inventories/bench", 4)
+
+
 @pytest.mark.slow
 def test_quick_bench_end_to_end(tmp_path: Path) -> None:
     port = free_port()
@@ -94,7 +118,7 @@ def test_quick_bench_end_to_end(tmp_path: Path) -> None:
     report = json.loads(output.read_text())
     s = report["scenarios"]
     assert report["meta"]["mode"] == "quick" and report["meta"]["services"] == 2
-    for name in ("first_converge", "no_change", "redeploy_one", "redeploy_one_nowait", "redeploy_one_nowait_mitogen",
+    for name in ("first_converge", "no_change_linear", "no_change", "redeploy_one", "redeploy_one_nowait",
                  "redeploy_all"):
         assert {"median", "min", "max", "requests", "mutating", "runs"} <= set(s[name]), name
         assert s[name]["runs"][0]["tasks"]["failed"] == 0
@@ -103,6 +127,8 @@ def test_quick_bench_end_to_end(tmp_path: Path) -> None:
     # a first converge creates everything; the re-run reads only
     assert s["first_converge"]["mutating"] > 50
     assert s["no_change"]["requests"] > 100 and s["no_change"]["mutating_max"] == 0
+    assert s["no_change_linear"]["mutating_max"] == 0 and s["no_change_linear"]["requests"] == s["no_change"]["requests"]
+    assert not any(name.startswith("redeploy_all_") for name in s), "quick mode has no scale rows"
     # a redeploy writes task definitions and services, nothing else
     one = s["redeploy_one"]["runs"][0]["mutating_actions"]
     assert "ecs:RegisterTaskDefinition" in one and "ecs:UpdateService" in one

@@ -1,15 +1,23 @@
-"""ecsops.platform.mitogen_linear: the strategy ansible.cfg names loads, is linear + mitogen, and lists the
-collections once, the same ones mitogen would have listed for every module task."""
+"""ecsops.platform.mitogen_linear: plain linear until a play has module work and mitogen is enabled, then linear +
+mitogen listing the collections once (the same ones mitogen would have listed for every module task). The
+account-host plays name it; the service-host plays keep ansible.cfg's linear."""
 
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
+STRATEGY = "ecsops.platform.mitogen_linear"
+ACCOUNT_PLAYS = ["network.yml", "data.yml", "platform.yml", "edge.yml", "data_ready.yml"]
+SERVICE_PLAYS = ["deploy.yml", "scaling.yml", "preflight.yml", "rollback.yml", "unlock.yml"]
 PROBE = r"""
 import json, sys
 from ansible import context
@@ -19,41 +27,105 @@ init_plugin_loader()
 import ansible.collections.list
 import ansible.plugins.strategy.linear as linear
 cls = strategy_loader.get("ecsops.platform.mitogen_linear", class_only=True)
-import ansible_mitogen.planner, ansible_mitogen.strategy
 mod = sys.modules[cls.__module__]
+imported_before = "ansible_mitogen" in sys.modules
+from ansible.playbook.block import Block
+from ansible.playbook.task import Task
+def task(action):
+    t = Task()
+    t.action = action
+    return t
+def block(*actions, rescue=(), inner=()):
+    b = Block()
+    b.block = list(inner) + [task(a) for a in actions]
+    b.rescue = [task(a) for a in rescue]
+    return b
+work = {
+    "empty": mod.has_work([]),
+    "meta_only": mod.has_work([block("ansible.builtin.meta", "meta")]),
+    "validate_only": mod.has_work([block("ansible.builtin.validate_argument_spec")]),
+    "facts_off": mod.has_work([block("ansible.builtin.gather_facts")], gather_facts=False),
+    "facts_on": mod.has_work([block("ansible.builtin.gather_facts")], gather_facts=True),
+    "module": mod.has_work([block("meta"), block("amazon.aws.ec2_vpc_net_info")]),
+    "in_rescue": mod.has_work([block("meta", rescue=["amazon.aws.s3_bucket"])]),
+    "nested": mod.has_work([block(inner=[block("meta"), block("ansible.builtin.set_fact")])]),
+}
+enabled = {v: mod.mitogen_enabled({"ECSOPS_MITOGEN": v}) for v in ["0", "false", "No", " off ", "1", "yes", ""]}
+enabled["unset"] = mod.mitogen_enabled({})
+mitogen_cls = mod._mitogen_strategy()
+import ansible_mitogen.planner, ansible_mitogen.strategy
 class Invocation:
     def __init__(self):
         self._extra_sys_paths = set()
 inv = Invocation()
 ansible_mitogen.planner._load_collections(inv)
 print(json.dumps({
-    "linear": issubclass(cls, linear.StrategyModule),
-    "mitogen": issubclass(cls, ansible_mitogen.strategy.StrategyMixin),
+    "plain_linear": issubclass(cls, linear.StrategyModule) and not issubclass(cls, ansible_mitogen.strategy.StrategyMixin),
+    "imported_before": imported_before,
+    "mitogen_linear": issubclass(mitogen_cls, linear.StrategyModule),
+    "mitogen": issubclass(mitogen_cls, ansible_mitogen.strategy.StrategyMixin),
     "patched": ansible_mitogen.planner._load_collections is mod._load_collections,
+    "work": work,
+    "enabled": enabled,
     "ours": sorted(inv._extra_sys_paths),
     "ansible": sorted({p.decode() for p in ansible.collections.list.list_collection_dirs()}),
 }))
 """
 
 
-def test_ansible_cfg_keeps_linear_and_documents_the_opt_in() -> None:
-    # mitogen is opt-in: it slows the redeploy of many services (docs/performance.md, 6 December).
-    cfg = configparser.ConfigParser()
-    cfg.read(ROOT / "ansible.cfg")
-    assert cfg["defaults"]["strategy"] == "linear"
-    assert "ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear" in (ROOT / "ansible.cfg").read_text()
-    assert "ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear" in (ROOT / "README.md").read_text()
-
-
-def test_strategy_is_linear_with_mitogen_and_lists_collections_once() -> None:
-    import json
-
+@pytest.fixture(scope="module")
+def probe() -> dict:
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
     proc = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert got["linear"] and got["mitogen"] and got["patched"]
-    assert any(p.endswith("ansible_collections/amazon/aws") for p in got["ours"])
-    assert any(p.endswith("ansible_collections/ecsops/platform") for p in got["ours"])
-    assert got["ours"] == got["ansible"]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _plays(name: str) -> list[dict]:
+    return [p for p in yaml.safe_load((ROOT / "playbooks" / name).read_text()) if "hosts" in p]
+
+
+def test_ansible_cfg_keeps_linear_and_documents_the_switches() -> None:
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "ansible.cfg")
+    assert cfg["defaults"]["strategy"] == "linear"
+    text = (ROOT / "ansible.cfg").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for doc in (text, readme):
+        assert "ECSOPS_MITOGEN=0" in doc
+        assert f"ANSIBLE_STRATEGY={STRATEGY}" in doc
+
+
+@pytest.mark.parametrize("playbook", ACCOUNT_PLAYS)
+def test_account_plays_name_the_mitogen_strategy(playbook: str) -> None:
+    plays = _plays(playbook)
+    assert plays and all(p["hosts"] == "aws" and p.get("strategy") == STRATEGY for p in plays)
+
+
+def test_teardown_layers_play_names_it_and_service_plays_do_not() -> None:
+    teardown = {p["name"]: p for p in _plays("teardown.yml")}
+    assert teardown["Teardown | edge, platform, data, network"].get("strategy") == STRATEGY
+    assert "strategy" not in teardown["Teardown | services (autoscaling, services, task definitions)"]
+    for playbook in SERVICE_PLAYS:
+        for play in _plays(playbook):
+            assert "strategy" not in play, (playbook, play["name"])
+
+
+def test_plugin_is_plain_linear_until_a_play_has_work(probe: dict) -> None:
+    assert probe["plain_linear"]
+    assert not probe["imported_before"], "loading the plugin must not import mitogen"
+    assert probe["work"] == {"empty": False, "meta_only": False, "validate_only": False, "facts_off": False,
+                             "facts_on": True, "module": True, "in_rescue": True, "nested": True}
+
+
+def test_ecsops_mitogen_switch(probe: dict) -> None:
+    assert probe["enabled"] == {"0": False, "false": False, "No": False, " off ": False, "1": True, "yes": True,
+                                "": True, "unset": True}
+
+
+def test_mitogen_class_is_linear_with_mitogen_and_lists_collections_once(probe: dict) -> None:
+    assert probe["mitogen_linear"] and probe["mitogen"] and probe["patched"]
+    assert any(p.endswith("ansible_collections/amazon/aws") for p in probe["ours"])
+    assert any(p.endswith("ansible_collections/ecsops/platform") for p in probe["ours"])
+    assert probe["ours"] == probe["ansible"]
