@@ -58,6 +58,7 @@ CONDITIONAL_ACTIONS = {
     "ec2:DeleteRoute": "ec2_vpc_route_table, when a route is purged",
     "ec2:DeleteTags": "tag purges on VPC resources",
     "autoscaling:UpdateAutoScalingGroup": "autoscaling_group, when sizes, subnets or the launch template drift",
+    "autoscaling:DisableMetricsCollection": "autoscaling_group, on every call after the creation (a drift repair)",
     "autoscaling:StartInstanceRefresh": "ecs_capacity, instance refresh after a launch template change (staging, prod)",
     "autoscaling:DescribeInstanceRefreshes": "ecs_capacity, instance refresh after a launch template change",
     "autoscaling:DeleteTags": "autoscaling_group, tag purges",

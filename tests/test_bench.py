@@ -49,6 +49,7 @@ def test_targets_and_table() -> None:
         "redeploy_all": bench.summarise([_run(15, 80, 24)]),
         "redeploy_all_32": bench.summarise([_run(35, 300, 96)]),
         "ecs_deploy": bench.summarise([_run(2, 5, 3)]),
+        "ecs_deploy_wait": bench.summarise([_run(3.5, 9, 3)]),
         "revisions": {"grows": False, "2": {**bench.summarise([_run(6, 12, 3, 4)]), "requests_without_polls": 8},
                       "20": {**bench.summarise([_run(6, 11, 3, 3)]), "requests_without_polls": 8}},
         "replay": {"ratio": 25.0, "median": 2.0, "min": 2.0, "max": 2.0, "replayed": 300, "no_change_median": 50},
@@ -59,14 +60,16 @@ def test_targets_and_table() -> None:
     # 7 / 2 = 3.5 > 3 waiting; 5 / 2 = 2.5 not waiting; 15 / 7 > 2; 32 services reported; replay 25 > 10;
     # mitogen / linear reported
     assert met == [("no-change", 0, True), ("one-service", 3, False), ("one-service", 3, True),
-                   ("redeploy", 2, False), ("redeploy", None, None), ("redeploy", "equal", True),
+                   ("one-service", None, None), ("redeploy", 2, False), ("redeploy", None, None), ("redeploy", "equal", True),
                    ("no-change", 10, False), ("no-change", None, None)]
     values = {t["target"]: t["value"] for t in report["targets"]}
+    assert values["one-service redeploy, both waiting: ours / `ecs deploy --timeout 300` (reported)"] == 2.0
     assert values["redeploy of all 32 services / one (reported)"] == 5.0
     assert values["no-change with mitogen / without (ECSOPS_MITOGEN=0) (reported)"] == 0.5
     assert "NOT MET" in bench.table(report) and "revisions=20" in bench.table(report)
     assert "not waiting, like it" in bench.table(report)
     s["ecs_deploy"] = {"skipped": "no venv"}
+    del s["ecs_deploy_wait"]
     assert [t["met"] for t in bench.targets(report)[1:3]] == [None, None]
     assert bench.targets(report)[1]["note"] == "no venv"
 
