@@ -52,6 +52,10 @@ work = {
 }
 enabled = {v: mod.mitogen_enabled({"ECSOPS_MITOGEN": v}) for v in ["0", "false", "No", " off ", "1", "yes", ""]}
 enabled["unset"] = mod.mitogen_enabled({})
+cache_env = {"PYTHONPATH": "/elsewhere"}
+cache_on = [mod.use_boto_cache(cache_env), mod.use_boto_cache(cache_env)]
+off_env = {"ECSOPS_BOTO_CACHE": "0"}
+cache_off = [mod.use_boto_cache(off_env), "PYTHONPATH" in off_env]
 mitogen_cls = mod._mitogen_strategy()
 import ansible_mitogen.planner, ansible_mitogen.strategy
 class Invocation:
@@ -67,6 +71,10 @@ print(json.dumps({
     "patched": ansible_mitogen.planner._load_collections is mod._load_collections,
     "work": work,
     "enabled": enabled,
+    "cache_dir": mod.BOTO_CACHE_DIR,
+    "cache_on": cache_on,
+    "cache_env": cache_env["PYTHONPATH"],
+    "cache_off": cache_off,
     "ours": sorted(inv._extra_sys_paths),
     "ansible": sorted({p.decode() for p in ansible.collections.list.list_collection_dirs()}),
 }))
@@ -129,3 +137,39 @@ def test_mitogen_class_is_linear_with_mitogen_and_lists_collections_once(probe: 
     assert any(p.endswith("ansible_collections/amazon/aws") for p in probe["ours"])
     assert any(p.endswith("ansible_collections/ecsops/platform") for p in probe["ours"])
     assert probe["ours"] == probe["ansible"]
+
+
+def test_boto_cache_goes_first_on_pythonpath_once_unless_switched_off(probe: dict) -> None:
+    cache_dir = Path(probe["cache_dir"])
+    assert (cache_dir / "sitecustomize.py").is_file()
+    assert probe["cache_on"] == [True, True]
+    assert probe["cache_env"] == os.pathsep.join([str(cache_dir), "/elsewhere"]), "prepended once, path kept"
+    assert probe["cache_off"] == [False, False], "switched off: PYTHONPATH is not touched"
+
+
+PLAY = """
+- hosts: localhost
+  gather_facts: false
+  strategy: ecsops.platform.mitogen_linear
+  tasks:
+    - name: A process the run starts sees the shared botocore loader
+      ansible.builtin.command:
+        argv: ["{{ ansible_playbook_python }}", "-c",
+               "import botocore.session as s; print(getattr(s.create_loader, '_ecsops_shared', False))"]
+      register: probe
+      changed_when: false
+    - ansible.builtin.debug:
+        msg: "SHARED={{ probe.stdout }}"
+"""
+
+
+@pytest.mark.parametrize(("switch", "expected"), [({}, "SHARED=True"), ({"ECSOPS_BOTO_CACHE": "0"}, "SHARED=False")])
+def test_processes_of_a_mitogen_play_get_the_boto_cache(tmp_path: Path, switch: dict, expected: str) -> None:
+    (tmp_path / "play.yml").write_text(PLAY)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ECSOPS_BOTO_CACHE", "ECSOPS_MITOGEN")}
+    env.update(switch, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "play.yml")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert expected in proc.stdout

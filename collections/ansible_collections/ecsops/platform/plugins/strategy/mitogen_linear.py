@@ -75,6 +75,26 @@ def _collection_dirs() -> tuple[str, ...]:
     return tuple(found.values())
 
 
+def boto_cache_enabled(environ=os.environ) -> bool:
+    """ECSOPS_BOTO_CACHE=0 (false, no, off) switches the shared botocore model cache off."""
+    return environ.get("ECSOPS_BOTO_CACHE", "1").strip().lower() not in OFF
+
+
+# misc/pythonpath/sitecustomize.py of this collection: one botocore data loader per interpreter.
+BOTO_CACHE_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "misc", "pythonpath"))
+
+
+def use_boto_cache(environ=os.environ) -> bool:
+    """Put misc/pythonpath first on PYTHONPATH of the processes this run starts from now on (mitogen's
+    interpreters, module processes), unless ECSOPS_BOTO_CACHE is off. True when it is on the path."""
+    if not boto_cache_enabled(environ):
+        return False
+    parts = [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if BOTO_CACHE_DIR not in parts:
+        environ["PYTHONPATH"] = os.pathsep.join([BOTO_CACHE_DIR, *parts])
+    return True
+
+
 def _load_collections(invocation) -> None:
     invocation._extra_sys_paths.update(_collection_dirs())
 
@@ -135,5 +155,6 @@ class StrategyModule(Linear):
         if not (mitogen_enabled() and has_work(iterator._blocks, bool(iterator._play.gather_facts))):
             return super().run(iterator, play_context)
         self.__class__ = _mitogen_strategy()
+        use_boto_cache()  # before mitogen forks its processes, which start the interpreters
         _collection_dirs()  # once in this process; the forked workers inherit the result
         return self.run(iterator, play_context)
