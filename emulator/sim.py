@@ -28,8 +28,15 @@ backends directly, plus a few synchronous hooks on moto's ECS backend, to play:
   "Essential container in task exited" and exit code 0, or 1 if an image tag starts with
   ``broken``.
 
-Not modelled: service tasks as Task objects (ListTasks shows one-off tasks only), target
-group health, load balancer registration, placement constraints/strategies, instance
+* **Service tasks**: once a service's PRIMARY deployment is COMPLETED, the service has
+  ``runningCount`` RUNNING tasks of that task definition (startedBy the deployment id, group
+  ``service:<name>``, no container instance); tasks of older task definitions, of a lower
+  desired count and of deleted services are STOPPED. ``ListTasks`` honours ``serviceName``
+  (moto ignores it): RUNNING tasks of that service unless ``desiredStatus`` says otherwise, as
+  on AWS. This is what a waiter that counts tasks (ecs-deploy's) needs to see a rollout end.
+
+Not modelled: service tasks before their deployment completes (no task is PENDING during a
+rollout), placement of service tasks on container instances, target group health, load balancer registration, placement constraints/strategies, instance
 profiles (moto's ASG instances have none; the agent joins anyway), capacity provider
 managed scaling, daemon services beyond desiredCount.
 
@@ -238,6 +245,7 @@ class Simulation:
         sim = self
         create_service, update_service = Backend.create_service, Backend.update_service
         run_task, start_task = Backend.run_task, Backend.start_task
+        list_tasks = Backend.list_tasks
 
         def create_service_hook(backend: Any, *args: Any, **kwargs: Any) -> Any:
             service = create_service(backend, *args, **kwargs)
@@ -275,8 +283,17 @@ class Simulation:
                 sim._adopt_task(backend, task)
             return tasks
 
-        for hook in (create_service_hook, update_service_hook, run_task_hook, start_task_hook):
+        def list_tasks_hook(backend: Any, cluster_str: Any = None, container_instance: Any = None, family: Any = None,
+                            started_by: Any = None, service_name: Any = None, desired_status: Any = None) -> Any:
+            tasks = list_tasks(backend, cluster_str, container_instance, family, started_by, None, desired_status)
+            if not service_name:
+                return tasks
+            group = f"service:{str(service_name).split('/')[-1]}"
+            return [t for t in tasks if t.group == group and (desired_status or t.desired_status == "RUNNING")]
+
+        for hook in (create_service_hook, update_service_hook, run_task_hook, start_task_hook, list_tasks_hook):
             hook._emulator_sim = True  # type: ignore[attr-defined]
+        Backend.list_tasks = list_tasks_hook
         Backend.create_service = create_service_hook
         Backend.update_service = update_service_hook
         Backend.run_task = run_task_hook
@@ -294,6 +311,7 @@ class Simulation:
             for service in list(backend.services.values()):
                 if service.status == "ACTIVE" and self._is_simulated(service):
                     self._advance_service(backend, service)
+            self._stop_orphaned_service_tasks(backend)
             self._advance_tasks(backend)
             self._sync_counts(backend)
 
@@ -445,6 +463,7 @@ class Simulation:
             if primary["runningCount"] != running:
                 primary["runningCount"], primary["pendingCount"] = running, 0
                 primary["updatedAt"] = _now()
+                self._sync_service_tasks(backend, service, primary)
             return
         if state != "IN_PROGRESS":
             return
@@ -484,6 +503,7 @@ class Simulation:
         service.deployments[:] = [primary]
         meta["outcome"] = "COMPLETED"
         self.last_completed[service.arn] = (primary["taskDefinition"], primary["id"])
+        self._sync_service_tasks(service._backend, service, primary)
         _add_event(service, f"(service {service.name}) (deployment {primary['id']}) deployment completed.")
         _add_event(service, f"(service {service.name}) has reached a steady state.")
 
@@ -513,6 +533,63 @@ class Simulation:
         meta["outcome"] = "ROLLED_BACK"
         service.task_definition = previous_td
         self._new_deployment(service, previous_td, rollback_of=primary["id"])
+
+    # ------------------------------------------------------------------ service tasks
+    def _sync_service_tasks(self, backend: Any, service: Any, primary: dict[str, Any]) -> None:
+        """Make the service's RUNNING tasks `runningCount` tasks of the PRIMARY's task definition."""
+        from moto.ecs.models import Container, Task
+
+        group = f"service:{service.name}"
+        cluster_tasks = backend.tasks.setdefault(service.cluster_name, {})
+        running = [t for t in cluster_tasks.values() if t.group == group and t.desired_status == "RUNNING"]
+        current = [t for t in running if t.task_definition_arn == primary["taskDefinition"]]
+        for task in running:
+            if task not in current:
+                self._stop_service_task(task, f"Task stopped by deployment {primary['id']}.")
+        while len(current) > primary["runningCount"]:
+            self._stop_service_task(current.pop(), f"Scaling activity initiated by (deployment {primary['id']})")
+        missing = primary["runningCount"] - len(current)
+        if missing <= 0:
+            return
+        cluster = backend.clusters[service.cluster_name]
+        task_definition = backend.describe_task_definition(primary["taskDefinition"])
+        for _ in range(missing):
+            task = Task(cluster, task_definition, None, None, backend, group, launch_type="EC2",
+                        started_by=primary["id"])
+            task._transitions = []  # stays RUNNING until the simulation stops it
+            task.last_status = "RUNNING"
+            task.created_at = task.started_at = task.pull_stopped_at = _now()
+            containers = []
+            for definition in task_definition.container_definitions:
+                container = Container(task_definition)
+                container.task_arn = task.task_arn
+                container.name = definition.get("name")
+                container.image = definition.get("image")
+                container.last_status = "RUNNING"
+                container.exitCode = None
+                containers.append(container)
+            task.containers = containers
+            cluster_tasks[task.task_arn] = task
+
+    @staticmethod
+    def _stop_service_task(task: Any, reason: str) -> None:
+        now = _now()
+        task.last_status = task.desired_status = "STOPPED"
+        task.stopped_reason = reason
+        task.stop_code = "ServiceSchedulerInitiated"
+        task.stopping_at = task.execution_stopped_at = task.stopped_at = now
+        for container in task.containers:
+            container.last_status = "STOPPED"
+
+    def _stop_orphaned_service_tasks(self, backend: Any) -> None:
+        """Tasks of a service that was deleted (or is no longer ACTIVE) stop, as they do on AWS."""
+        active = {f"service:{s.name}": s.cluster_name for s in backend.services.values() if s.status == "ACTIVE"}
+        for cluster_name, cluster_tasks in backend.tasks.items():
+            for task in cluster_tasks.values():
+                group = task.group or ""
+                if (group.startswith("service:") and task.desired_status == "RUNNING"
+                        and active.get(group) != cluster_name):
+                    self._stop_service_task(task, "Service was deleted.")
 
     # ------------------------------------------------------------------ one-off tasks
     def _adopt_task(self, backend: Any, task: Any) -> None:

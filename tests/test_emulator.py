@@ -305,6 +305,41 @@ def test_scheduler_completes_a_rollout(aws: Any) -> None:
     assert done["events"][0]["message"] == "(service web) has reached a steady state."
 
 
+def service_tasks(ecs: Any, status: str | None = None, name: str = "web") -> list[dict[str, Any]]:
+    extra = {"desiredStatus": status} if status else {}
+    arns = ecs.list_tasks(cluster="prod-ecs", serviceName=name, **extra)["taskArns"]
+    return ecs.describe_tasks(cluster="prod-ecs", tasks=arns)["tasks"] if arns else []
+
+
+def test_service_tasks_follow_the_completed_deployment(aws: Any) -> None:
+    """What a waiter that counts tasks (ecs-deploy's) reads: RUNNING tasks of the service's task definition."""
+    ecs = deploy_setup(aws)
+    ecs.create_service(cluster="prod-ecs", serviceName="web", taskDefinition="web:1", desiredCount=2)
+    first = wait_for(lambda: primary_done(ecs))
+    assert first
+    first_id = first["deployments"][0]["id"]
+    tasks = wait_for(lambda: len(service_tasks(ecs)) == 2 and service_tasks(ecs))
+    assert tasks, "the completed deployment has no RUNNING tasks"
+    assert {(t["lastStatus"], t["taskDefinitionArn"].split("/")[-1], t["startedBy"], t["group"]) for t in tasks} == {
+        ("RUNNING", "web:1", first_id, "service:web")}
+    one_off = ecs.run_task(cluster="prod-ecs", taskDefinition="web:1")["tasks"][0]["taskArn"]
+    assert one_off not in {t["taskArn"] for t in service_tasks(ecs)}, "serviceName filters out one-off tasks"
+
+    new_id = ecs.update_service(cluster="prod-ecs", service="web", taskDefinition="web:3")["service"][
+        "deployments"][0]["id"]
+    assert wait_for(lambda: {t["taskDefinitionArn"].split("/")[-1] for t in service_tasks(ecs)} == {"web:3"})
+    running = service_tasks(ecs)
+    assert len(running) == 2 and {t["startedBy"] for t in running} == {new_id}
+    stopped = [t for t in service_tasks(ecs, "STOPPED") if t["taskArn"] != one_off]
+    assert {t["taskDefinitionArn"].split("/")[-1] for t in stopped} == {"web:1"} and len(stopped) == 2
+    assert all(new_id in t["stoppedReason"] for t in stopped)
+
+    ecs.update_service(cluster="prod-ecs", service="web", desiredCount=1)
+    assert wait_for(lambda: len(service_tasks(ecs)) == 1), "a lower desired count stops a task"
+    ecs.delete_service(cluster="prod-ecs", service="web", force=True)
+    assert wait_for(lambda: not service_tasks(ecs)), "a deleted service has no RUNNING tasks"
+
+
 def test_scheduler_fails_and_rolls_back_a_broken_image(aws: Any) -> None:
     ecs = deploy_setup(aws)
     ecs.create_service(cluster="prod-ecs", serviceName="web", taskDefinition="web:1", desiredCount=1,
