@@ -57,7 +57,7 @@ cache_on = [mod.use_boto_cache(cache_env), mod.use_boto_cache(cache_env)]
 off_env = {"ECSOPS_BOTO_CACHE": "0"}
 cache_off = [mod.use_boto_cache(off_env), "PYTHONPATH" in off_env]
 mitogen_cls = mod._mitogen_strategy()
-import ansible_mitogen.planner, ansible_mitogen.strategy
+import ansible_mitogen.affinity, ansible_mitogen.planner, ansible_mitogen.strategy
 class Invocation:
     def __init__(self):
         self._extra_sys_paths = set()
@@ -69,6 +69,7 @@ print(json.dumps({
     "mitogen_linear": issubclass(mitogen_cls, linear.StrategyModule),
     "mitogen": issubclass(mitogen_cls, ansible_mitogen.strategy.StrategyMixin),
     "patched": ansible_mitogen.planner._load_collections is mod._load_collections,
+    "no_pinning": type(ansible_mitogen.affinity.policy) is ansible_mitogen.affinity.Policy,
     "work": work,
     "enabled": enabled,
     "cache_dir": mod.BOTO_CACHE_DIR,
@@ -134,6 +135,7 @@ def test_ecsops_mitogen_switch(probe: dict) -> None:
 
 def test_mitogen_class_is_linear_with_mitogen_and_lists_collections_once(probe: dict) -> None:
     assert probe["mitogen_linear"] and probe["mitogen"] and probe["patched"]
+    assert probe["no_pinning"], "mitogen's CPU placement policy must be the do-nothing one"
     assert any(p.endswith("ansible_collections/amazon/aws") for p in probe["ours"])
     assert any(p.endswith("ansible_collections/ecsops/platform") for p in probe["ours"])
     assert probe["ours"] == probe["ansible"]
@@ -160,11 +162,23 @@ PLAY = """
       changed_when: false
     - ansible.builtin.debug:
         msg: "SHARED={{ probe.stdout }}"
+
+- hosts: localhost
+  gather_facts: false
+  strategy: linear
+  tasks:
+    - name: A process of a later linear play may use every CPU (mitogen pins none)
+      ansible.builtin.command:
+        argv: ["{{ ansible_playbook_python }}", "-c", "import os; print(len(os.sched_getaffinity(0)))"]
+      register: cpus
+      changed_when: false
+    - ansible.builtin.debug:
+        msg: "CPUS={{ cpus.stdout }}"
 """
 
 
 @pytest.mark.parametrize(("switch", "expected"), [({}, "SHARED=True"), ({"ECSOPS_BOTO_CACHE": "0"}, "SHARED=False")])
-def test_processes_of_a_mitogen_play_get_the_boto_cache(tmp_path: Path, switch: dict, expected: str) -> None:
+def test_processes_of_a_mitogen_run_get_the_boto_cache_and_every_cpu(tmp_path: Path, switch: dict, expected: str) -> None:
     (tmp_path / "play.yml").write_text(PLAY)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ECSOPS_BOTO_CACHE", "ECSOPS_MITOGEN")}
     env.update(switch, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
@@ -173,3 +187,4 @@ def test_processes_of_a_mitogen_play_get_the_boto_cache(tmp_path: Path, switch: 
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert expected in proc.stdout
+    assert f"CPUS={len(os.sched_getaffinity(0))}" in proc.stdout, "a mitogen play left the run pinned to fewer CPUs"
