@@ -503,9 +503,9 @@ class Simulation:
         service.deployments[:] = [primary]
         meta["outcome"] = "COMPLETED"
         self.last_completed[service.arn] = (primary["taskDefinition"], primary["id"])
-        self._sync_service_tasks(service._backend, service, primary)
         _add_event(service, f"(service {service.name}) (deployment {primary['id']}) deployment completed.")
         _add_event(service, f"(service {service.name}) has reached a steady state.")
+        self._sync_service_tasks(service._backend, service, primary)
 
     def _fail(self, service: Any, primary: dict[str, Any], meta: dict[str, Any]) -> None:
         desired = max(primary["desiredCount"], 1)
@@ -551,8 +551,13 @@ class Simulation:
         missing = primary["runningCount"] - len(current)
         if missing <= 0:
             return
-        cluster = backend.clusters[service.cluster_name]
-        task_definition = backend.describe_task_definition(primary["taskDefinition"])
+        cluster = backend.clusters.get(service.cluster_name)
+        try:
+            task_definition = backend.describe_task_definition(primary["taskDefinition"])
+        except Exception:  # noqa: BLE001 - a deleted revision: no tasks to show, the rollout itself is done
+            return
+        if cluster is None:
+            return
         for _ in range(missing):
             task = Task(cluster, task_definition, None, None, backend, group, launch_type="EC2",
                         started_by=primary["id"])
