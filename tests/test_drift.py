@@ -1,6 +1,7 @@
 """Changes made outside Ansible are repaired by the next converge, although the no-change converge skips the
 lookups that an earlier role of the same run already answered (vpc_network_ids, security_groups_ids,
-alb_load_balancer, rds_database) and calls the Auto Scaling group and alarm modules only on a difference.
+alb_load_balancer, rds_database) and calls the Auto Scaling group, alarm and scaling-policy modules only on a
+difference.
 
 Runs on the shared converge after the tests that only read it (tests/conftest.py) and leaves it converged."""
 
@@ -37,6 +38,8 @@ def test_no_change_converge_skips_the_lookups_earlier_roles_answered(converged: 
         assert _skipped(output, task), task
     # the web service's requests-per-target scaling reads the alb role's target group (another host's fact)
     assert _skipped(output, "service : Look up the target group", host="web")
+    # and its policies, as ecs_deploy read them in the deploy play, all match: no policy module call
+    assert _skipped(output, "service : Target tracking on CPU", host="web")
 
 
 def _rds_sg(ec2: Any) -> dict[str, Any]:
@@ -62,6 +65,12 @@ def test_hand_made_drift_is_repaired_by_the_next_converge(converged: dict[str, A
     alarms = cloudwatch.describe_alarms(AlarmNamePrefix=f"{PREFIX}-")["MetricAlarms"]
     assert alarms, "the converge made the environment's alarms"
     alarm = alarms[0]
+    scaling = emulator.client("application-autoscaling")
+    web = f"service/{PREFIX}/web"
+    cpu = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=web,
+                                            PolicyNames=[f"{PREFIX}-web-cpu"])["ScalingPolicies"]
+    assert cpu, "the converge made web's CPU target-tracking policy"
+    cpu_config = cpu[0]["TargetTrackingScalingPolicyConfiguration"]
 
     # By hand, outside Ansible: one change per layer whose lookups the no-change run skips or whose module it
     # calls only on a difference.
@@ -73,14 +82,17 @@ def test_hand_made_drift_is_repaired_by_the_next_converge(converged: dict[str, A
         "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "MetricName", "Namespace",
         "Statistic", "Dimensions", "Period", "EvaluationPeriods", "ComparisonOperator", "TreatMissingData"}}
     cloudwatch.put_metric_alarm(**drifted, Threshold=alarm["Threshold"] + 1000)
+    scaling.put_scaling_policy(PolicyName=f"{PREFIX}-web-cpu", ServiceNamespace="ecs", ResourceId=web,
+                               ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
+                               TargetTrackingScalingPolicyConfiguration=dict(cpu_config, TargetValue=95.0))
     assert not _rds_sg(ec2)["IpPermissions"]
 
     repair = playbook(emulator, "site.yml")
     assert repair.rc == 0, repair.tail()
-    assert repair.changed >= 4, repair.recap
+    assert repair.changed >= 5, repair.recap
     actions = {c.action for c in repair.mutating}
     assert {"AuthorizeSecurityGroupIngress", "ModifyLoadBalancerAttributes", "UpdateAutoScalingGroup",
-            "PutMetricAlarm"} <= actions, sorted(actions)
+            "PutMetricAlarm", "PutScalingPolicy"} <= actions, sorted(actions)
 
     assert _rds_sg(ec2)["IpPermissions"] == rds_sg["IpPermissions"]
     assert _idle_timeout(elbv2, lb_arn) == timeout
@@ -88,3 +100,6 @@ def test_hand_made_drift_is_repaired_by_the_next_converge(converged: dict[str, A
         "MaxSize"] == group["MaxSize"]
     now = cloudwatch.describe_alarms(AlarmNames=[alarm["AlarmName"]])["MetricAlarms"][0]
     assert now["Threshold"] == alarm["Threshold"]
+    repaired = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=web,
+                                                 PolicyNames=[f"{PREFIX}-web-cpu"])["ScalingPolicies"][0]
+    assert repaired["TargetTrackingScalingPolicyConfiguration"] == cpu_config

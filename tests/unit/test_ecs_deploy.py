@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 
+import boto3
 
 from ansible_collections.ecsops.platform.plugins.module_utils.ecs import PREVIOUS_TAG
 from ansible_collections.ecsops.platform.plugins.modules import ecs_deploy as mod
@@ -523,3 +524,26 @@ def test_expected_account_is_checked_before_any_other_call(aws):
     result = aws.run(mod, args(expected_account_id="123456789012"))
     assert result["changed"] is True and result["revision"] == 1
     assert (aws.calls[0][0], aws.calls[0][1]) == ("sts", "GetCallerIdentity")
+
+
+def test_read_autoscaling_returns_the_target_and_policies_only_when_asked(aws):
+    """The scaling play compares its policies with this read (ecsops.platform.scaling_drift) and skips the module."""
+    result = aws.run(mod, args())
+    assert "autoscaling" not in result
+    assert not [op for svc, op, _ in aws.calls if svc == "application-autoscaling"]
+    result = aws.run(mod, args(read_autoscaling=True))
+    assert result["autoscaling"] == {"scalable_target": None, "policies": []}
+    scaling = boto3.client("application-autoscaling", region_name=aws.ecs.meta.region_name)
+    scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/test/web",
+                                     ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=5)
+    config = {"TargetValue": 60.0, "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+              "ScaleOutCooldown": 60, "ScaleInCooldown": 300}
+    scaling.put_scaling_policy(PolicyName="test-web-cpu", ServiceNamespace="ecs", ResourceId="service/test/web",
+                               ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
+                               TargetTrackingScalingPolicyConfiguration=config)
+    result = aws.run(mod, args(read_autoscaling=True))
+    assert result["changed"] is False
+    assert result["autoscaling"]["scalable_target"] == {"MinCapacity": 2, "MaxCapacity": 5}
+    assert result["autoscaling"]["policies"] == [
+        {"PolicyName": "test-web-cpu", "PolicyType": "TargetTrackingScaling",
+         "TargetTrackingScalingPolicyConfiguration": config}]

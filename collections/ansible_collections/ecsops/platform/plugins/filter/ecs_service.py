@@ -102,10 +102,49 @@ def deploy_images(containers, tags):
     return images
 
 
+def scaling_drift(policies, current, policy_prefix, minimum, maximum, scale_out_cooldown, scale_in_cooldown):
+    """The target-tracking policies to hand to community.aws.application_autoscaling_policy, each item of
+    `policies` (`name`, `target`, `metric`) with the module's arguments added: `policy_name`
+    (`<policy_prefix>-<name>`) and `config` (its TargetTrackingScalingPolicyConfiguration).
+
+    Only those the module would change, given `current`, ecs_deploy's `autoscaling` result (the service's
+    scalable target and policies, read earlier in the same run). The module compares the scalable target's
+    MinCapacity/MaxCapacity and each policy's whole TargetTrackingScalingPolicyConfiguration; so does this, so a
+    policy left out is one the module would have left alone. Unknown state (no `current`: the deploy play did
+    not run or did not read it) or a missing or different scalable target: all of them."""
+    items = []
+    for item in policies:
+        config = {
+            "TargetValue": float(item["target"]),
+            "PredefinedMetricSpecification": item["metric"],
+            "ScaleOutCooldown": int(scale_out_cooldown),
+            "ScaleInCooldown": int(scale_in_cooldown),
+        }
+        items.append(dict(item, policy_name=f"{policy_prefix}-{item['name']}", config=config))
+    if not isinstance(current, dict) or "policies" not in current:
+        return items
+    target = current.get("scalable_target") or {}
+    if target.get("MinCapacity") != int(minimum) or target.get("MaxCapacity") != int(maximum):
+        return items
+    by_name = {p.get("PolicyName"): p for p in current.get("policies") or []}
+    drift = []
+    for item in items:
+        have = by_name.get(item["policy_name"])
+        if (
+            have is None
+            or have.get("PolicyType") != "TargetTrackingScaling"
+            or "StepScalingPolicyConfiguration" in have
+            or have.get("TargetTrackingScalingPolicyConfiguration") != item["config"]
+        ):
+            drift.append(item)
+    return drift
+
+
 class FilterModule:
     def filters(self):
         return {
             "container_definitions": container_definitions,
             "deploy_images": deploy_images,
             "log_group_name": log_group_name,
+            "scaling_drift": scaling_drift,
         }

@@ -226,6 +226,12 @@ options:
         fails, before any other API call, when it is not this one. A C(--tags deploy) run of the playbooks checks
         the account here instead of in a module call of its own (about a second per run).
     type: str
+  read_autoscaling:
+    description:
+      - Also read the service's Application Auto Scaling target and scaling policies (two describe calls) and
+        return them as RV(autoscaling), so the playbook can call the policy module only for what differs.
+    type: bool
+    default: false
   tags:
     description:
       - Tags of the service. Not managed when unset.
@@ -361,6 +367,13 @@ unresolved_target_groups:
   returned: when some were not found in check mode
   type: list
   elements: str
+autoscaling:
+  description:
+    - The service's scalable target (V(null) when it has none) and its scaling policies as Application Auto
+      Scaling describes them, read before the module returns.
+  returned: when O(read_autoscaling=true)
+  type: dict
+  sample: {"scalable_target": {"MinCapacity": 2, "MaxCapacity": 6}, "policies": [{"PolicyName": "web-cpu"}]}
 """
 
 import time
@@ -873,7 +886,7 @@ class EcsDeployer:
             self.result["diff"] = dict(before=before, after=after)
 
         if self.module.check_mode or not updated_fields:
-            self.module.exit_json(**self.result)
+            self.exit()
 
         # ---- mutations start here
         if would_register:
@@ -902,7 +915,38 @@ class EcsDeployer:
 
         if self.result["registered"] and params["keep_revisions"] > 0:
             self.prune(target_arn, self.result["previous_task_definition"])
+        self.exit()
+
+    def exit(self):
+        if self.params["read_autoscaling"]:
+            self.result["autoscaling"] = self.read_autoscaling()
         self.module.exit_json(**self.result)
+
+    def read_autoscaling(self):
+        """The scalable target and scaling policies of this service (what the scaling layer compares)."""
+        resource = f"service/{self.cluster.split('/')[-1]}/{self.name}"
+        scaling = self.module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+        dimension = "ecs:service:DesiredCount"
+        try:
+            targets = scaling.describe_scalable_targets(
+                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension=dimension, aws_retry=True
+            )["ScalableTargets"]
+            policies = scaling.describe_scaling_policies(
+                ServiceNamespace="ecs", ResourceId=resource, ScalableDimension=dimension, aws_retry=True
+            )["ScalingPolicies"]
+        except AWS_ERRORS as e:
+            self.fail(f"Failed to read the autoscaling of service {self.name}", exception=e)
+        target = targets[0] if targets else None
+        return {
+            "scalable_target": (
+                {"MinCapacity": target["MinCapacity"], "MaxCapacity": target["MaxCapacity"]} if target else None
+            ),
+            "policies": [
+                {k: p[k] for k in ("PolicyName", "PolicyType", "TargetTrackingScalingPolicyConfiguration",
+                                   "StepScalingPolicyConfiguration") if k in p}
+                for p in policies
+            ],
+        }
 
     def restore_previous_tag(self, service, now_on):
         """After a rolled-back rollout the service runs the revision it ran before, so `previous` must
@@ -1097,6 +1141,7 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         expected_account_id=dict(type="str"),
+        read_autoscaling=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
