@@ -135,6 +135,22 @@ def _deployment_id() -> str:
     return "ecs-svc/" + "".join(random.choice("0123456789") for _ in range(19))
 
 
+def _containers(task: Any, task_definition: Any, status: str) -> list[Any]:
+    """One moto Container per container definition of the task's revision, in `status`."""
+    from moto.ecs.models import Container
+
+    containers = []
+    for definition in task_definition.container_definitions:
+        container = Container(task_definition)
+        container.task_arn = task.task_arn
+        container.name = definition.get("name")
+        container.image = definition.get("image")
+        container.last_status = status
+        container.exitCode = None
+        containers.append(container)
+    return containers
+
+
 def _add_event(service: Any, message: str) -> None:
     service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": _now(), "message": message})
     del service.events[MAX_EVENTS:]
@@ -537,7 +553,7 @@ class Simulation:
     # ------------------------------------------------------------------ service tasks
     def _sync_service_tasks(self, backend: Any, service: Any, primary: dict[str, Any]) -> None:
         """Make the service's RUNNING tasks `runningCount` tasks of the PRIMARY's task definition."""
-        from moto.ecs.models import Container, Task
+        from moto.ecs.models import Task
 
         group = f"service:{service.name}"
         cluster_tasks = backend.tasks.setdefault(service.cluster_name, {})
@@ -564,16 +580,7 @@ class Simulation:
             task._transitions = []  # stays RUNNING until the simulation stops it
             task.last_status = "RUNNING"
             task.created_at = task.started_at = task.pull_stopped_at = _now()
-            containers = []
-            for definition in task_definition.container_definitions:
-                container = Container(task_definition)
-                container.task_arn = task.task_arn
-                container.name = definition.get("name")
-                container.image = definition.get("image")
-                container.last_status = "RUNNING"
-                container.exitCode = None
-                containers.append(container)
-            task.containers = containers
+            task.containers = _containers(task, task_definition, "RUNNING")
             cluster_tasks[task.task_arn] = task
 
     @staticmethod
@@ -598,25 +605,13 @@ class Simulation:
 
     # ------------------------------------------------------------------ one-off tasks
     def _adopt_task(self, backend: Any, task: Any) -> None:
-        from moto.ecs.models import Container
-
         task_definition = backend.describe_task_definition(task.task_definition_arn)
         task._transitions = []  # stop moto's describe-driven state machine; we drive it
         task.last_status = "PENDING"
         task.desired_status = "RUNNING"
         task.created_at = _now()
-        containers = []
-        broken = False
-        for definition in task_definition.container_definitions:
-            container = Container(task_definition)
-            container.task_arn = task.task_arn
-            container.name = definition.get("name")
-            container.image = definition.get("image")
-            container.last_status = "PENDING"
-            container.exitCode = None
-            containers.append(container)
-            broken = broken or image_is_broken(container.image)
-        task.containers = containers
+        task.containers = _containers(task, task_definition, "PENDING")
+        broken = any(image_is_broken(container.image) for container in task.containers)
         self.tasks[task.task_arn] = {
             "started": time.monotonic(),
             "exit_code": 1 if broken else 0,
