@@ -528,6 +528,52 @@ def _probe_appautoscaling_policy_names(client: ClientFactory) -> bool:
     return not (len(found) == 1 and found[0]["PolicyName"] == "b")
 
 
+def _apply_appautoscaling_replaced_policy_alarms() -> None:
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend as Backend
+    from moto.applicationautoscaling.models import FakeApplicationAutoscalingPolicy as Policy
+
+    original = Backend.put_scaling_policy
+    if getattr(original, "_emulator_fix", False):
+        return
+
+    def put_scaling_policy(self: Any, policy_name: str, service_namespace: str, resource_id: str,
+                           scalable_dimension: str, *args: Any, **kwargs: Any) -> Any:
+        key = Policy.formulate_key(service_namespace, resource_id, scalable_dimension, policy_name)
+        replaced = self.policies.get(key)
+        policy = original(self, policy_name, service_namespace, resource_id, scalable_dimension, *args, **kwargs)
+        if replaced is not None and replaced is not policy:
+            replaced.delete_alarms(self.account_id, self.region_name)
+        return policy
+
+    put_scaling_policy._emulator_fix = True  # type: ignore[attr-defined]
+    Backend.put_scaling_policy = put_scaling_policy
+
+
+def _probe_appautoscaling_replaced_policy_alarms(client: ClientFactory) -> bool:
+    aas, cloudwatch = client("application-autoscaling"), client("cloudwatch")
+    cluster, family = _ecs_cluster_and_family(client)
+    client("ecs").create_service(cluster=cluster, serviceName="svc", taskDefinition=family, desiredCount=0)
+    resource = f"service/{cluster}/svc"
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource,
+                                 ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=2)
+
+    def alarms() -> list[str]:
+        names = [a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]]
+        return [n for n in names if n.startswith(f"TargetTracking-{resource}-")]
+
+    for target in (50.0, 60.0):
+        aas.put_scaling_policy(
+            PolicyName="cpu", ServiceNamespace="ecs", ResourceId=resource,
+            ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": target,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}},
+        )
+        if target == 50.0:
+            first = len(alarms())
+    return len(alarms()) > first
+
+
 # --------------------------------------------------------------------------- k, l, m (RDS)
 def _apply_rds_parameter_group_not_found() -> None:
     from moto.rds import models as m
@@ -790,6 +836,16 @@ FIXES: list[Fix] = [
         patch="Replaces the response handler with one that filters by PolicyNames before paging.",
         apply=_apply_appautoscaling_policy_names,
         probe=_probe_appautoscaling_policy_names,
+    ),
+    Fix(
+        id="appautoscaling-replaced-policy-alarms",
+        symptom="After a scaling policy was updated (PutScalingPolicy on an existing name), teardown leaves "
+        "CloudWatch alarms TargetTracking-service/<cluster>/<service>-AlarmHigh/Low-* behind.",
+        cause="moto.applicationautoscaling put_scaling_policy replaces an existing policy with a new object that "
+        "creates its own alarms and never deletes the replaced policy's; AWS keeps one set per policy.",
+        patch="Wraps put_scaling_policy to delete the replaced policy's alarms.",
+        apply=_apply_appautoscaling_replaced_policy_alarms,
+        probe=_probe_appautoscaling_replaced_policy_alarms,
     ),
     Fix(
         id="rds-parameter-group-not-found",
