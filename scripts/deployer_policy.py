@@ -24,6 +24,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "collections"))
+
+from ansible_collections.ecsops.platform.plugins.module_utils.names import project_patterns  # noqa: E402  the naming contract
+
 OUT = ROOT / "docs" / "deployer-policy.json"
 DEFAULT_PROJECT = "ecsops"
 
@@ -274,12 +278,13 @@ def policy(project: str = DEFAULT_PROJECT, account: str = "*", partition: str = 
     AWS-generated (EC2 ids, ELB/ECS ARNs); iam:PassRole, AttachRolePolicy and CreateServiceLinkedRole
     each in their own statement with the conditions that keep them from granting more."""
     p = partition
+    w = project_patterns(project)
     scoped = {
-        "iam": [f"arn:{p}:iam::{account}:role/{project}-*", f"arn:{p}:iam::{account}:instance-profile/{project}-*"],
-        "s3": [f"arn:{p}:s3:::{project}-*", f"arn:{p}:s3:::{project}-*/*"],
-        "ssm": [f"arn:{p}:ssm:*:{account}:parameter/{project}/*", f"arn:{p}:ssm:*::parameter/aws/service/ecs/*"],
-        "logs": [f"arn:{p}:logs:*:{account}:log-group:/ecs/{project}-*", f"arn:{p}:logs:*:{account}:log-group:/ecs/{project}-*:*"],
-        "ecr": [f"arn:{p}:ecr:*:{account}:repository/{project}/*"],
+        "iam": [f"arn:{p}:iam::{account}:role/{w['role']}", f"arn:{p}:iam::{account}:instance-profile/{w['role']}"],
+        "s3": [f"arn:{p}:s3:::{w['bucket']}", f"arn:{p}:s3:::{w['bucket']}/*"],
+        "ssm": [f"arn:{p}:ssm:*:{account}:parameter/{w['parameter']}", f"arn:{p}:ssm:*::parameter/aws/service/ecs/*"],
+        "logs": [f"arn:{p}:logs:*:{account}:log-group:{w['log_group']}", f"arn:{p}:logs:*:{account}:log-group:{w['log_group']}:*"],
+        "ecr": [f"arn:{p}:ecr:*:{account}:repository/{w['repository']}"],
     }
     special = {"iam:PassRole", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:CreateServiceLinkedRole"}
     by_service: dict[str, list[str]] = {}
@@ -301,11 +306,11 @@ def policy(project: str = DEFAULT_PROJECT, account: str = "*", partition: str = 
                            "Resource": scoped[service]})
     statements += [
         {"Sid": "IamPassProjectRolesToEcsAndEc2", "Effect": "Allow", "Action": ["iam:PassRole"],
-         "Resource": [f"arn:{p}:iam::{account}:role/{project}-*"],
+         "Resource": [f"arn:{p}:iam::{account}:role/{w['role']}"],
          "Condition": {"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]}}},
         {"Sid": "IamAttachOnlyTheEcsManagedPolicies", "Effect": "Allow",
          "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-         "Resource": [f"arn:{p}:iam::{account}:role/{project}-*"],
+         "Resource": [f"arn:{p}:iam::{account}:role/{w['role']}"],
          "Condition": {"ArnEquals": {"iam:PolicyARN": [m.format(p=p) for m in MANAGED_POLICIES]}}},
         {"Sid": "IamServiceLinkedRoles", "Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole"],
          "Resource": [f"arn:{p}:iam::{account}:role/aws-service-role/*"],

@@ -16,6 +16,9 @@ import boto3
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "collections"))
+
+from ansible_collections.ecsops.platform.plugins.module_utils.names import names  # noqa: E402  the naming contract
 
 
 def inventory_vars(inventory: Path) -> dict:
@@ -31,7 +34,8 @@ def main() -> int:
     args = parser.parse_args()
     values = inventory_vars(ROOT / args.inventory)
     env, project, region = values["env_name"], values["project_name"], values["aws_region"]
-    prefix = f"{project}-{env}"
+    n = names(project, env, account_id=str(values.get("aws_account_id", "")))
+    prefix = n["prefix"]
     kwargs: dict = {"region_name": region}
     if env == "local":
         kwargs.update(endpoint_url=f"http://127.0.0.1:{os.environ.get('EMULATOR_PORT', '5055')}",
@@ -56,27 +60,27 @@ def main() -> int:
         out.append(f"vpc          {vpc['VpcId']} {vpc['CidrBlock']}, {len(nats)} NAT gateway(s)")
         for tier, items in sorted(tiers.items()):
             out.append(f"  {tier:<10} {', '.join(sorted(items))}")
-    lbs = [lb for lb in client("elbv2").describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == prefix]
+    lbs = [lb for lb in client("elbv2").describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == n["load_balancer"]]
     for lb in lbs:
         out.append(f"alb          http://{lb['DNSName']}/ ({lb['Scheme']})")
     ecs = client("ecs")
-    clusters = ecs.describe_clusters(clusters=[prefix])["clusters"]
+    clusters = ecs.describe_clusters(clusters=[n["cluster"]])["clusters"]
     if clusters and clusters[0]["status"] == "ACTIVE":
         c = clusters[0]
-        out.append(f"ecs cluster  {prefix}: {c['registeredContainerInstancesCount']} container instance(s), "
+        out.append(f"ecs cluster  {n['cluster']}: {c['registeredContainerInstancesCount']} container instance(s), "
                    f"capacity providers {', '.join(c.get('capacityProviders') or []) or '-'}")
-        arns = ecs.list_services(cluster=prefix)["serviceArns"]
-        for svc in ecs.describe_services(cluster=prefix, services=arns)["services"] if arns else []:
+        arns = ecs.list_services(cluster=n["cluster"])["serviceArns"]
+        for svc in ecs.describe_services(cluster=n["cluster"], services=arns)["services"] if arns else []:
             td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
             images = ", ".join(f"{c['name']}={c['image'].rsplit('/', 1)[-1]}" for c in td["containerDefinitions"])
             state = svc["deployments"][0].get("rolloutState", "?") if svc["deployments"] else "?"
             out.append(f"  service    {svc['serviceName']}: rev {td['revision']}, {svc['runningCount']}/{svc['desiredCount']} "
                        f"running, rollout {state}, {images}")
     for db in client("rds").describe_db_instances()["DBInstances"]:
-        if db["DBInstanceIdentifier"] == prefix:
+        if db["DBInstanceIdentifier"] == n["db_instance"]:
             endpoint = db.get("Endpoint", {}).get("Address", "-")
-            out.append(f"rds          {prefix} {db['Engine']} {db['EngineVersion']} {db['DBInstanceStatus']} ({endpoint})")
-    groups = client("logs").describe_log_groups(logGroupNamePrefix=f"/ecs/{prefix}/")["logGroups"]
+            out.append(f"rds          {n['db_instance']} {db['Engine']} {db['EngineVersion']} {db['DBInstanceStatus']} ({endpoint})")
+    groups = client("logs").describe_log_groups(logGroupNamePrefix=n["log_group_prefix"])["logGroups"]
     out.append(f"log groups   {', '.join(g['logGroupName'] for g in groups) or '-'}")
     if not vpcs:
         out.append("(nothing converged yet: run `make local` or ansible-playbook site.yml)")

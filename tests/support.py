@@ -21,7 +21,12 @@ import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "collections"))
 import deployer_policy  # noqa: E402  (scripts/ is not a package)
+from ansible_collections.ecsops.platform.plugins.module_utils.names import names  # noqa: E402  the naming contract
+
+# The names of inventories/local (project ecsops, env local), from the contract the playbooks use.
+LOCAL_NAMES = names("ecsops", "local", account_id="123456789012", services=["web", "worker"])
 
 # IAM actions of every recorded run of the local inventory in this session, by kind of run
 # (site, plan, deploy, rollback, teardown): what the deployer policy is checked against.
@@ -184,7 +189,7 @@ def tagged_resources(emulator: Emulator, environment: str = "local", project: st
     """Everything of one environment that still exists (used to prove nothing was created, or that a
     teardown left nothing behind). Walks each service the playbooks write to, in one region (Route 53's
     hosted zones are global: those tagged with the environment are listed too)."""
-    prefix = f"{project}-{environment}"
+    prefix = names(project, environment)["prefix"]
     env_filter = [{"Name": "tag:Environment", "Values": [environment]}]
     found: list[str] = []
 

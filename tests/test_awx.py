@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from support import ROOT, VENV_BIN, Emulator, playbook
+from support import LOCAL_NAMES, ROOT, VENV_BIN, Emulator, playbook
 
 AWX = ROOT / "awx"
 PROJECT_TAGS = {"network", "platform", "edge", "data", "deploy", "scaling", "always"}
 SECRET_RE = re.compile(r"password|secret|token|key=|AKIA[0-9A-Z]{12,}", re.I)
-PREFIX = "ecsops-local"
+PREFIX = LOCAL_NAMES["prefix"]
 
 # Every survey variable the templates may ask for: (AWX question type, required).
 KNOWN_SURVEY_VARS = {

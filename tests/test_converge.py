@@ -7,9 +7,9 @@ import ipaddress
 import json
 from typing import Any
 
-from support import Emulator
+from support import LOCAL_NAMES, Emulator
 
-PREFIX = "ecsops-local"
+PREFIX = LOCAL_NAMES["prefix"]
 
 
 def _vpc(ec2: Any) -> dict[str, Any]:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT, playbook
+from support import LOCAL_NAMES, ROOT, playbook
 
-PREFIX = "/ecsops/local"
-NAME = "ecsops-local"
+PREFIX = LOCAL_NAMES["ssm_prefix"]
+NAME = LOCAL_NAMES["prefix"]
 
 
 @pytest.fixture(scope="module")

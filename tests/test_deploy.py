@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from support import Emulator, playbook
+from support import LOCAL_NAMES, Emulator, playbook
 
-PREFIX = "ecsops-local"
+PREFIX = LOCAL_NAMES["prefix"]
 ALLOWED_DEPLOY_WRITES = {"RegisterTaskDefinition", "DeregisterTaskDefinition", "UpdateService", "CreateService",
                          "RunTask", "TagResource", "UntagResource"}
 

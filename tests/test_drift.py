@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from support import Emulator, playbook
+from support import LOCAL_NAMES, Emulator, playbook
 
-PREFIX = "ecsops-local"
+PREFIX = LOCAL_NAMES["prefix"]
 
 
 def _skipped(output: str, task: str, host: str = "account") -> bool:

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from support import READ_PREFIXES, ROOT, Emulator, Run, base_env, free_port, playbook
+from support import LOCAL_NAMES, READ_PREFIXES, ROOT, Emulator, Run, base_env, free_port, playbook
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ LS_VENV = Path(os.environ.get("LOCALSTACK_VENV") or ROOT / ".venv-localstack").r
 LS_PYTHON = LS_VENV / "bin" / "python"
 LAUNCHER = ROOT / "scripts" / "localstack_host.py"
 CORE = "molecule/localstack/core.yml"
-PREFIX = "ecsops-local"
+PREFIX = LOCAL_NAMES["prefix"]
 MOTO_ACCOUNT = "123456789012"
 LOCALSTACK_ACCOUNT = "000000000000"
 

@@ -5,7 +5,6 @@ UpdateAutoScalingGroup and DisableMetricsCollection on every run, even when noth
 
 from __future__ import annotations
 
-import hashlib
 
 
 def asg_tag(item):
@@ -89,17 +88,11 @@ def _alarm_differs(alarm, have):
     return any(a != b for a, b in pairs)
 
 
-def target_group_name(name_prefix, service):
-    """ELBv2 names are at most 32 characters: keep it readable, stay unique with a short hash."""
-    name = f"{name_prefix}-{service}"
-    if len(name) <= 32:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:6]
-    return f"{name[:25].rstrip('-')}-{digest}"
+def lb_services(services, hostvars, names, defaults):
+    """Services (inventory hosts) that declare service_load_balancer -> target group / rule specs.
 
-
-def lb_services(services, hostvars, name_prefix, defaults):
-    """Services (inventory hosts) that declare service_load_balancer -> target group / rule specs."""
+    names: ecsops_names (the naming contract) holds each service's target group name.
+    """
     result = []
     for service in services:
         lb = hostvars[service].get("service_load_balancer")
@@ -109,7 +102,7 @@ def lb_services(services, hostvars, name_prefix, defaults):
         spec.update({k: v for k, v in lb.items() if k in defaults})
         spec.update(
             service=service,
-            target_group=target_group_name(name_prefix, service),
+            target_group=names["services"][service]["target_group"],
             port=int(lb.get("container_port", 80)),
             health_check_path=lb.get("health_check_path", "/healthz"),
             success_codes=str(lb.get("success_codes", "200")),
@@ -181,7 +174,6 @@ class FilterModule:
             "asg_tag": asg_tag,
             "asg_drift": asg_drift,
             "alarm_drift": alarm_drift,
-            "target_group_name": target_group_name,
             "lb_services": lb_services,
             "alb_listeners": alb_listeners,
             "service_target_group_arns": service_target_group_arns,

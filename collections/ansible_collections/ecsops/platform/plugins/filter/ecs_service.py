@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.ecsops.platform.plugins.module_utils.names import log_group_name
+
 _PASSTHROUGH = {
     "command": "command",
     "entry_point": "entryPoint",
@@ -18,12 +20,7 @@ _PASSTHROUGH = {
 }
 
 
-def log_group_name(name_prefix, service, container=None, per_container=False):
-    base = f"/ecs/{name_prefix}/{service}"
-    return f"{base}/{container}" if per_container and container else base
-
-
-def container_definitions(service, containers, name_prefix, region, account_id, param_path, per_container_logs=False):
+def container_definitions(service, containers, prefix, region, account_id, param_path, per_container_logs=False):
     """service_containers (inventory) -> ECS containerDefinitions.
 
     - image = image:tag (the tag a redeploy may override is applied later by ecs_deploy's `images`)
@@ -73,7 +70,7 @@ def container_definitions(service, containers, name_prefix, region, account_id, 
         definition["logConfiguration"] = {
             "logDriver": "awslogs",
             "options": {
-                "awslogs-group": log_group_name(name_prefix, service, c["name"], per_container_logs),
+                "awslogs-group": log_group_name(prefix, service, c["name"], per_container_logs),
                 "awslogs-region": region,
                 "awslogs-stream-prefix": c["name"],
             },
@@ -145,6 +142,5 @@ class FilterModule:
         return {
             "container_definitions": container_definitions,
             "deploy_images": deploy_images,
-            "log_group_name": log_group_name,
             "scaling_drift": scaling_drift,
         }
