@@ -40,6 +40,17 @@ def sg_port_rule(port, group_id):
     return {"proto": "tcp", "ports": [int(port)], "group_id": group_id, "rule_desc": f"static host port {port} from the ALB"}
 
 
+def static_host_ports(container_lists, port_range):
+    """The services' service_containers (one list per service) -> the static host ports the instance group opens.
+
+    Every non-zero host_port (0 or none is a dynamic port), sorted and unique, leaving out those inside
+    port_range ([first, last] of the dynamic range, which is open already).
+    """
+    first, last = int(port_range[0]), int(port_range[1])
+    ports = {int(c.get("host_port") or 0) for containers in container_lists or [] for c in containers or []}
+    return sorted(p for p in ports if p > 0 and not first <= p <= last)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -48,4 +59,5 @@ class FilterModule:
             "subnets_by_tier": subnets_by_tier,
             "sg_cidr_rules": sg_cidr_rules,
             "sg_port_rule": sg_port_rule,
+            "static_host_ports": static_host_ports,
         }
