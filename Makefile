@@ -41,9 +41,13 @@ rollback: setup
 teardown: setup
 	$(BIN)/ansible-playbook playbooks/teardown.yml -i $(INV) -e confirm_teardown=$(CONFIRM)
 
+# yamllint and ansible-lint (playbooks, roles, inventories), ruff (every Python file, ruff.toml), and ansible-test sanity
+# for the ecsops.platform collection (scripts/sanity.sh; its virtualenvs take about 2 minutes the first time).
 lint: setup
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/ruff check .
+	@scripts/sanity.sh
 
 # tests/test_localstack.py needs LocalStack's open core in its own venv (skipped, saying why, without it).
 # Two workers (pytest-xdist; tests/conftest.py schedules the session emulator's tests in one); PYTEST_ARGS= runs serially.

@@ -364,7 +364,7 @@ def replay_requests(entries: list[dict[str, Any]], base_url: str) -> dict[str, A
     calls = parse_recording("\n".join(json.dumps(e) for e in entries))
     replayed = skipped = errors = 0
     start = time.monotonic()
-    for entry, call in zip(entries, calls):
+    for entry, call in zip(entries, calls, strict=True):
         if call.mutating:
             skipped += 1
             continue

@@ -33,7 +33,8 @@ def table(spec: dict) -> str:
             kind = f"list of {option['elements']}"
         if option.get("choices"):
             kind += " (" + ", ".join(str(c) for c in option["choices"]) + ")"
-        default = "required" if option.get("required") else f"`{yaml.safe_dump(option.get('default'), default_flow_style=True).strip().removesuffix('...').strip()}`"
+        shown = yaml.safe_dump(option.get("default"), default_flow_style=True).strip().removesuffix("...").strip()
+        default = "required" if option.get("required") else f"`{shown}`"
         description = option.get("description", "")
         if isinstance(description, list):
             description = " ".join(description)

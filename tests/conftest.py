@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from support import Emulator, Run, base_env, free_port, playbook
+from support import Emulator, Run, playbook, private_emulator
 
 # Files whose tests change or empty the shared environment run last, in this order (teardown empties it,
 # bad_input resets it); everything else only reads the shared converge.
@@ -65,14 +65,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    port = free_port()
-    emu = Emulator(port, base_env(port, tmp_path_factory.mktemp("emulator")))
-    started = emu.cli("start")
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
+    with private_emulator(tmp_path_factory, "emulator") as emu:
         yield emu
-    finally:
-        emu.cli("stop")
 
 
 @pytest.fixture(scope="session")

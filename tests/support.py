@@ -4,6 +4,7 @@ moto's request recorder, talk to the emulator with boto3."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -14,7 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import parse_qs, urlparse
 
 import boto3
@@ -257,3 +258,23 @@ def base_env(port: int, state_dir: Path) -> dict[str, str]:
         PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
     )
     return env
+
+
+@contextlib.contextmanager
+def private_emulator(tmp_path_factory: Any, name: str, env: dict[str, str] | None = None,
+                     reset: bool = False) -> Iterator[Emulator]:
+    """An emulator of the test module's own (free port, own state dir), started and stopped around the block.
+
+    env: extra environment for the emulator and the playbooks run against it (set before it starts);
+    reset: start from an empty account (the state dir is new anyway; reset also clears what moto seeds)."""
+    port = free_port()
+    emu = Emulator(port, base_env(port, tmp_path_factory.mktemp(name)))
+    emu.env.update(env or {})
+    started = emu.cli("start")
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        if reset:
+            emu.reset()
+        yield emu
+    finally:
+        emu.cli("stop")

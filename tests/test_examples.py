@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from support import ROOT, VENV_BIN, Call, Emulator, Run, base_env, free_port
+from support import Call, Emulator, ROOT, Run, VENV_BIN, private_emulator
 
 ACCOUNT = "123456789012"
 # example -> (project_name, env_name, region)
@@ -52,14 +52,8 @@ def _run_all(emulator: Emulator, extra: dict[str, list[str]], playbook: str = "s
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    port = free_port()
-    env = base_env(port, tmp_path_factory.mktemp("examples-emulator"))
-    env["ANSIBLE_DEPRECATION_WARNINGS"] = "false"
-    emu = Emulator(port, env)
-    started = emu.cli("start")
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        emu.reset()
+    with private_emulator(tmp_path_factory, "examples-emulator", env={"ANSIBLE_DEPRECATION_WARNINGS": "false"},
+                          reset=True) as emu:
         # A certificate the team owns for the Django app's name (the emulator's ACM issues it on request).
         arn = emu.client("acm").request_certificate(DomainName=CALIBRATE_NAME, ValidationMethod="DNS")["CertificateArn"]
         extra = {"django_nginx": ["-e", f"alb_certificate_arn={arn}"]}
@@ -70,8 +64,6 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         second = _run_all(emu, extra)
         calls = emu.recording()
         yield {"emulator": emu, "first": first, "second": second, "second_calls": calls, "certificate": arn}
-    finally:
-        emu.cli("stop")
 
 
 def _client(examples: dict[str, Any], service: str, region: str = "eu-west-1") -> Any:

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from support import Emulator, base_env, free_port, playbook
+from support import Emulator, playbook, private_emulator
 
 # (id, example inventory, extra vars, text the message must contain)
 CASES: list[tuple[str, str, dict[str, Any], str]] = [
@@ -27,15 +27,8 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
 
 @pytest.fixture(scope="module")
 def bare_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    port = free_port()
-    emu = Emulator(port, base_env(port, tmp_path_factory.mktemp("examples-bad-input")))
-    started = emu.cli("start")
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        emu.reset()
+    with private_emulator(tmp_path_factory, "examples-bad-input", reset=True) as emu:
         yield emu
-    finally:
-        emu.cli("stop")
 
 
 @pytest.mark.parametrize("example, extra, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from inventory_counts import difference, duplicates, inventory
-from support import REGION, Emulator, base_env, free_port, http, playbook
+from support import Emulator, REGION, http, playbook, private_emulator
 
 RATE = 0.08
 SEED = 7
@@ -21,14 +21,8 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    port = free_port()
-    emulator = Emulator(port, base_env(port, tmp_path_factory.mktemp("faults-emulator")))
-    started = emulator.cli("start")
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
+    with private_emulator(tmp_path_factory, "faults-emulator") as emulator:
         yield emulator
-    finally:
-        emulator.cli("stop")
 
 
 def faults(emu: Emulator, **settings: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import pytest
 
 from inventory_counts import difference, duplicates, inventory
-from support import ROOT, VENV_BIN, Emulator, base_env, free_port, playbook
+from support import Emulator, ROOT, VENV_BIN, playbook, private_emulator
 
 # (name, TASK header that marks the point, seconds to let that task run before the kill)
 KILL_POINTS = [
@@ -27,15 +27,8 @@ KILL_POINTS = [
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    port = free_port()
-    emulator = Emulator(port, base_env(port, tmp_path_factory.mktemp("interrupted-emulator")))
-    emulator.env["PYTHONUNBUFFERED"] = "1"
-    started = emulator.cli("start")
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
+    with private_emulator(tmp_path_factory, "interrupted-emulator", env={"PYTHONUNBUFFERED": "1"}) as emulator:
         yield emulator
-    finally:
-        emulator.cli("stop")
 
 
 def run_until(emu: Emulator, marker: str, delay: float, timeout: float = 400) -> tuple[bool, str]:

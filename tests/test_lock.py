@@ -13,20 +13,14 @@ from typing import Any, Iterator
 
 import pytest
 
-from support import ROOT, VENV_BIN, Emulator, base_env, free_port, playbook
+from support import Emulator, ROOT, VENV_BIN, base_env, free_port, playbook, private_emulator
 
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    port = free_port()
-    emulator = Emulator(port, base_env(port, tmp_path_factory.mktemp("lock-emulator")))
-    emulator.env["ECSOPS_LOCK_DIR"] = str(tmp_path_factory.mktemp("locks"))
-    started = emulator.cli("start")
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
+    locks = str(tmp_path_factory.mktemp("locks"))
+    with private_emulator(tmp_path_factory, "lock-emulator", env={"ECSOPS_LOCK_DIR": locks}) as emulator:
         yield emulator
-    finally:
-        emulator.cli("stop")
 
 
 def lock_dir(emu: Emulator) -> Path:

@@ -73,7 +73,7 @@ def test_migrate_concurrent_runs_are_serialised(pg_server, fresh_db, tmp_path):
     for p in procs:
         p.wait(timeout=30)
     results = []
-    for p, o in zip(procs, outs):
+    for p, o in zip(procs, outs, strict=True):
         o.close()
         text = (tmp_path / o.name.split("/")[-1]).read_text()
         assert p.returncode == 0, text + p.stderr.read()

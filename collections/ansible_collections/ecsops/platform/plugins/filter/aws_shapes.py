@@ -6,7 +6,6 @@ UpdateAutoScalingGroup and DisableMetricsCollection on every run, even when noth
 from __future__ import annotations
 
 
-
 def asg_tag(item):
     """{'key', 'value'} (dict2items) -> autoscaling_group tag entry propagated at launch."""
     return {item["key"]: item["value"], "propagate_at_launch": True}

@@ -63,7 +63,7 @@ def names(project, env, account_id="", services=(), azs=(), bucket="", engine_ve
     - repositories: ecr_repositories (each becomes `<project>/<name>`).
     """
     prefix = f"{project}-{env}"
-    major = str(engine_version or DEFAULT_ENGINE_VERSION).split(".")[0]
+    major = str(engine_version or DEFAULT_ENGINE_VERSION).split(".", maxsplit=1)[0]
     capacity = f"{prefix}-ecs"
     return {
         "prefix": prefix,
@@ -102,7 +102,7 @@ def names(project, env, account_id="", services=(), azs=(), bucket="", engine_ve
         "db_subnet_group": prefix,
         "db_parameter_group": f"{prefix}-postgres{major}",
         "db_parameter_group_family": f"postgres{major}",
-        "db_final_snapshot": f"{prefix}-final",
+        "db_final_snapshot": f"{prefix}-final",  # teardown appends -<UTC yyyymmddHHMM>
         "ssm_prefix": f"/{project}/{env}",
         "db_ssm_prefix": f"/{project}/{env}/db",
         "db_password_parameter": f"/{project}/{env}/db/password",

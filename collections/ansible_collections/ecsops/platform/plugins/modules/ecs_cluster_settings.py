@@ -23,7 +23,7 @@ options:
     choices: [enabled, disabled, enhanced]
     default: enabled
 author:
-  - ecsops
+  - ecsops maintainers (@ecsops)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -41,7 +41,7 @@ options:
     type: float
     default: 240
 author:
-  - ecsops
+  - ecsops maintainers (@ecsops)
 """
 
 EXAMPLES = r"""

@@ -32,7 +32,7 @@ description:
   - Lists the collection directories once per run instead of once per module task.
   - The account-host plays name it (C(strategy:)); ANSIBLE_STRATEGY=ecsops.platform.mitogen_linear selects it for
     every play; ECSOPS_MITOGEN=0 (or false, no, off) makes it plain linear without importing mitogen.
-author: ecsops
+author: ecsops maintainers (@ecsops)
 requirements:
   - mitogen == 0.3.54 (PyPI)
 """
@@ -46,8 +46,9 @@ from ansible.utils.collection_loader import AnsibleCollectionConfig
 OFF = ("0", "false", "no", "off")
 
 
-def mitogen_enabled(environ=os.environ) -> bool:
+def mitogen_enabled(environ=None) -> bool:
     """ECSOPS_MITOGEN=0 (false, no, off) switches mitogen off; anything else, or unset, keeps it on."""
+    environ = os.environ if environ is None else environ
     return environ.get("ECSOPS_MITOGEN", "1").strip().lower() not in OFF
 
 
@@ -75,8 +76,9 @@ def _collection_dirs() -> tuple[str, ...]:
     return tuple(found.values())
 
 
-def boto_cache_enabled(environ=os.environ) -> bool:
+def boto_cache_enabled(environ=None) -> bool:
     """ECSOPS_BOTO_CACHE=0 (false, no, off) switches the shared botocore model cache off."""
+    environ = os.environ if environ is None else environ
     return environ.get("ECSOPS_BOTO_CACHE", "1").strip().lower() not in OFF
 
 
@@ -84,9 +86,10 @@ def boto_cache_enabled(environ=os.environ) -> bool:
 BOTO_CACHE_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "misc", "pythonpath"))
 
 
-def use_boto_cache(environ=os.environ) -> bool:
+def use_boto_cache(environ=None) -> bool:
     """Put misc/pythonpath first on PYTHONPATH of the processes this run starts from now on (mitogen's
     interpreters, module processes), unless ECSOPS_BOTO_CACHE is off. True when it is on the path."""
+    environ = os.environ if environ is None else environ
     if not boto_cache_enabled(environ):
         return False
     parts = [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p]
