@@ -922,10 +922,14 @@ class EcsDeployer:
             self.result["autoscaling"] = self.read_autoscaling()
         self.module.exit_json(**self.result)
 
+    def scaling_client(self):
+        """The Application Auto Scaling client and this service's resource id (service/<cluster>/<name>)."""
+        resource = f"service/{self.cluster.split('/')[-1]}/{self.name}"
+        return self.module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff()), resource
+
     def read_autoscaling(self):
         """The scalable target and scaling policies of this service (what the scaling layer compares)."""
-        resource = f"service/{self.cluster.split('/')[-1]}/{self.name}"
-        scaling = self.module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+        scaling, resource = self.scaling_client()
         dimension = "ecs:service:DesiredCount"
         try:
             targets = scaling.describe_scalable_targets(
@@ -1009,8 +1013,7 @@ class EcsDeployer:
     # ------------------------------------------------------------- absent
     def deregister_scalable_target(self):
         """A deleted service's Application Auto Scaling target would otherwise stay behind."""
-        resource = f"service/{self.cluster.split('/')[-1]}/{self.name}"
-        scaling = self.module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+        scaling, resource = self.scaling_client()
         try:
             targets = scaling.describe_scalable_targets(
                 ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension="ecs:service:DesiredCount",
