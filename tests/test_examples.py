@@ -52,8 +52,7 @@ def _run_all(emulator: Emulator, extra: dict[str, list[str]], playbook: str = "s
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with private_emulator(tmp_path_factory, "examples-emulator", env={"ANSIBLE_DEPRECATION_WARNINGS": "false"},
-                          reset=True) as emu:
+    with private_emulator(tmp_path_factory, "examples-emulator", reset=True) as emu:
         # A certificate the team owns for the Django app's name (the emulator's ACM issues it on request).
         arn = emu.client("acm").request_certificate(DomainName=CALIBRATE_NAME, ValidationMethod="DNS")["CertificateArn"]
         extra = {"django_nginx": ["-e", f"alb_certificate_arn={arn}"]}
