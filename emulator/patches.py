@@ -721,6 +721,49 @@ def _probe_autoscaling_force_delete(client: ClientFactory) -> bool:
     return any(state not in ("shutting-down", "terminated") for state in states)
 
 
+# --------------------------------------------------------------------------- k
+def _apply_elbv2_deletion_protection() -> None:
+    from moto.elbv2.exceptions import ELBClientError
+    from moto.elbv2.models import ELBv2Backend
+
+    class OperationNotPermittedError(ELBClientError):
+        code = "OperationNotPermitted"
+
+    original = ELBv2Backend.delete_load_balancer
+    if getattr(original, "_emulator_fix", False):
+        return
+
+    def delete_load_balancer(self: Any, arn: str) -> None:
+        balancer = self.load_balancers.get(arn)
+        if balancer is not None and str(balancer.attrs.get("deletion_protection.enabled", "false")).lower() == "true":
+            raise OperationNotPermittedError(
+                f"Load balancer '{arn}' cannot be deleted because deletion protection is enabled"
+            )
+        return original(self, arn)
+
+    delete_load_balancer._emulator_fix = True  # type: ignore[attr-defined]
+    ELBv2Backend.delete_load_balancer = delete_load_balancer
+
+
+def _probe_elbv2_deletion_protection(client: ClientFactory) -> bool:
+    ec2 = client("ec2")
+    elb = client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.97.0.0/16")["Vpc"]["VpcId"]
+    region = ec2.meta.region_name
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.97.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    arn = elb.create_load_balancer(Name=_name("probe"), Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    elb.modify_load_balancer_attributes(LoadBalancerArn=arn,
+                                        Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}])
+    try:
+        elb.delete_load_balancer(LoadBalancerArn=arn)
+    except Exception as error:  # noqa: BLE001  botocore's ClientError of the emulated refusal
+        return "OperationNotPermitted" not in str(error)
+    return True
+
+
 FIXES: list[Fix] = [
     Fix(
         id="autoscaling-metrics-collection",
@@ -887,6 +930,15 @@ FIXES: list[Fix] = [
         "first; without it, a group that still has instances raises ResourceInUse.",
         apply=_apply_autoscaling_force_delete,
         probe=_probe_autoscaling_force_delete,
+    ),
+    Fix(
+        id="elbv2-deletion-protection",
+        symptom="A teardown that never lifts the ALB's deletion protection passes on the emulator and fails on AWS.",
+        cause="moto's DeleteLoadBalancer ignores the deletion_protection.enabled attribute; AWS refuses with "
+        "OperationNotPermitted while it is true.",
+        patch="Wraps ELBv2Backend.delete_load_balancer to raise OperationNotPermitted for a protected load balancer.",
+        apply=_apply_elbv2_deletion_protection,
+        probe=_probe_elbv2_deletion_protection,
     ),
 ]
 

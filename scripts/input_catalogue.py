@@ -145,13 +145,19 @@ def render() -> str:
     ]
     used: set[str] = set()
     roles = sorted(p.parent.parent for p in ROOT.glob("roles/*/meta/argument_specs.yml"))
+    sections = []
     for role in roles:
         spec = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())
-        options = (spec["argument_specs"]["main"].get("options") or {})
+        where = "each host of group `services` (host_vars)" if role.name == "service" else "group_vars/all"
+        sections.append((role.name, where, spec["argument_specs"]["main"].get("options") or {}))
+        if role.name == "preflight":
+            # playbooks/teardown.yml's own inputs: the preflight role's teardown entry point checks them.
+            sections.append(("teardown", "group_vars/all, or with -e for playbooks/teardown.yml",
+                             spec["argument_specs"]["teardown"].get("options") or {}))
+    for title, where, options in sorted(sections):
         if not options:
             continue
-        where = "each host of group `services` (host_vars)" if role.name == "service" else "group_vars/all"
-        out += [f"## {role.name}", "", f"Set in {where}.", "",
+        out += [f"## {title}", "", f"Set in {where}.", "",
                 "| Variable | Type | Default | Range and cross-checks |", "|---|---|---|---|"]
         for name, option in sorted(options.items()):
             checks = _checks_for(name, messages)

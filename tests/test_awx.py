@@ -128,8 +128,8 @@ def _clean_env() -> dict[str, str]:
 
 def test_surveys_ask_only_known_variables_with_valid_samples(assets: dict[str, Any]) -> None:
     validation = _validation()
-    teardown_spec = yaml.safe_load((ROOT / "roles/teardown/meta/argument_specs.yml").read_text())
-    confirm_spec = teardown_spec["argument_specs"]["main"]["options"]["confirm_teardown"]
+    teardown_spec = yaml.safe_load((ROOT / "roles/preflight/meta/argument_specs.yml").read_text())
+    confirm_spec = teardown_spec["argument_specs"]["teardown"]["options"]["confirm_teardown"]
     for jt in _templates(assets):
         env = _env_of(jt)
         services = list(yaml.safe_load((ROOT / f"inventories/{env}/hosts.yml").read_text())

@@ -50,6 +50,13 @@ def torn_down(converged: dict[str, Any], emulator: Emulator) -> Any:
     group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["ecsops-local-ecs"])["AutoScalingGroups"][0]
     asg.set_instance_protection(AutoScalingGroupName="ecsops-local-ecs", ProtectedFromScaleIn=True,
                                 InstanceIds=[i["InstanceId"] for i in group["Instances"]])
+    # Protect the load balancer and the database from deletion too (prod's settings): a confirmed teardown lifts both.
+    elb = emulator.client("elbv2")
+    balancer = elb.describe_load_balancers(Names=["ecsops-local"])["LoadBalancers"][0]["LoadBalancerArn"]
+    elb.modify_load_balancer_attributes(LoadBalancerArn=balancer,
+                                        Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}])
+    emulator.client("rds").modify_db_instance(DBInstanceIdentifier="ecsops-local", DeletionProtection=True,
+                                              ApplyImmediately=True)
     run = playbook(emulator, "playbooks/teardown.yml", "-e", "confirm_teardown=local", timeout=600)
     assert run.rc == 0, run.tail()
     return run
