@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="share of AWS requests answered with a throttling error or 5xx (0-1; 0: off)")
     group.add_argument("--fault-seed", type=int, default=None, metavar="N", help="seed of the fault generator")
     group.add_argument("--fault-kinds", default=None, metavar="K,K",
-                       help="some of throttle,500,503,after (default throttle,500,503)")
+                       help="some of throttle,500,503,after,denied (default throttle,500,503)")
     group.add_argument("--fault-actions", default=None, metavar="REGEX", help="fault only operations matching it")
     args = parser.parse_args(argv)
     port = args.port or int(os.environ.get("EMULATOR_PORT", DEFAULT_PORT))

@@ -27,6 +27,10 @@ make the order of requests, hence which one is hit, vary between runs):
     the backend RUNS (the resource is created), then the client gets a 500 ``InternalError``:
     what a dropped response looks like. A retried create then makes a duplicate unless the API
     is idempotent by name or client token. Not in the default kinds; use with ``actions`` to aim it.
+``denied``
+    before the backend runs: the caller lacks the permission (EC2 ``UnauthorizedOperation``, query and
+    CloudWatch ``AccessDenied`` (403), JSON ``AccessDeniedException``, S3 ``AccessDenied``). Not retried
+    by clients and not in the default kinds: aim it with ``actions`` to prove a lookup error stops a run.
 
 ``actions`` (a regular expression matched against the operation name, e.g. ``^Create``) limits
 faults to matching operations; ``max_faults`` stops injecting after that many.
@@ -45,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-KINDS = ("throttle", "500", "503", "after")
+KINDS = ("throttle", "500", "503", "after", "denied")
 DEFAULT_KINDS = ("throttle", "500", "503")
 EXEMPT_PREFIXES = ("/moto-api/", "/moto-api", "/_emulator/")
 
@@ -53,7 +57,7 @@ EXEMPT_PREFIXES = ("/moto-api/", "/moto-api", "/_emulator/")
 QUERY_SERVICES = {"autoscaling", "elasticloadbalancing", "rds", "iam", "sts", "sns", "sqs",
                   "cloudformation", "elasticache", "redshift", "ses"}
 
-_REASONS = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 # (HTTP status, code, message) per protocol family and kind.
 _ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
@@ -61,26 +65,31 @@ _ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
         "throttle": (503, "RequestLimitExceeded", "Request limit exceeded."),
         "500": (500, "InternalError", "An internal error has occurred."),
         "503": (503, "Unavailable", "The server is overloaded and can't handle the request."),
+        "denied": (403, "UnauthorizedOperation", "You are not authorized to perform this operation."),
     },
     "query": {
         "throttle": (400, "Throttling", "Rate exceeded"),
         "500": (500, "InternalFailure", "An internal error occurred."),
         "503": (503, "ServiceUnavailable", "Service is unavailable."),
+        "denied": (403, "AccessDenied", "This emulated caller is not authorized to perform this operation."),
     },
     "json": {
         "throttle": (400, "ThrottlingException", "Rate exceeded"),
         "500": (500, "InternalFailure", "An internal error occurred."),
         "503": (503, "ServiceUnavailableException", "Service is unavailable."),
+        "denied": (400, "AccessDeniedException", "This emulated caller is not authorized to perform this operation."),
     },
     "cbor": {
         "throttle": (400, "Throttling", "Rate exceeded"),
         "500": (500, "InternalFailure", "An internal error occurred."),
         "503": (503, "ServiceUnavailable", "Service is unavailable."),
+        "denied": (403, "AccessDenied", "This emulated caller is not authorized to perform this operation."),
     },
     "s3": {
         "throttle": (503, "SlowDown", "Please reduce your request rate."),
         "500": (500, "InternalError", "We encountered an internal error. Please try again."),
         "503": (503, "ServiceUnavailable", "Service is unable to handle request."),
+        "denied": (403, "AccessDenied", "Access Denied"),
     },
 }
 _ERRORS_AFTER = {proto: errors["500"] for proto, errors in _ERRORS.items()}

@@ -96,3 +96,29 @@ def test_faults_after_the_backend_show_which_creates_are_idempotent(emu: Emulato
         assert faults(emu)["by_kind"] == {"after": 1}
     finally:
         faults(emu, rate=0, actions="", max_faults=None)
+
+
+# Each lookup a teardown makes before it deletes (one per layer): AccessDenied on it stops the teardown, rather than
+# reading as "nothing to delete" and leaving the resource behind with a green run.
+DENIED_LOOKUPS = {
+    "DescribeLoadBalancers": "alb : Does the load balancer exist?",
+    "DescribeDBInstances": "rds : Look up the database",
+    "GetParametersByPath": "app_config : Find the SSM parameters",
+    "DescribeVpcs": "security_groups : Look up the VPC",
+}
+
+
+@pytest.mark.parametrize("action", sorted(DENIED_LOOKUPS))
+def test_teardown_stops_on_access_denied_to_a_lookup(emu: Emulator, action: str) -> None:
+    emu.reset()
+    faults(emu, rate=1.0, seed=1, kinds=["denied"], actions=f"^{action}$", max_faults=None)
+    try:
+        run = playbook(emu, "playbooks/teardown.yml", "-e", "confirm_teardown=local")
+        injected = faults(emu)
+    finally:
+        faults(emu, rate=0, actions="", max_faults=None)
+    assert injected["by_kind"].get("denied", 0) >= 1, injected
+    assert {f["action"] for f in injected["injected"]} == {action}
+    assert run.rc != 0, f"a teardown denied {action} passed\n{run.tail()}"
+    failed = run.output.split("fatal: [account]", 1)[0].rsplit("TASK [", 1)[-1]
+    assert failed.startswith(DENIED_LOOKUPS[action]), run.tail()
