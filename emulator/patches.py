@@ -463,16 +463,21 @@ def _apply_elbv2_default_attributes() -> None:
     FakeLoadBalancer.__init__ = __init__
 
 
-def _probe_elbv2_default_attributes(client: ClientFactory) -> bool:
+def _probe_load_balancer(client: ClientFactory, octet: int) -> tuple[Any, str]:
+    """An ALB in two subnets of a new VPC 10.<octet>.0.0/16: (elbv2 client, load balancer ARN)."""
     ec2 = client("ec2")
     elb = client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock=f"10.{octet}.0.0/16")["Vpc"]["VpcId"]
     region = ec2.meta.region_name
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.98.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{octet}.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
         for i, az in ((1, "a"), (2, "b"))
     ]
-    arn = elb.create_load_balancer(Name=_name("probe"), Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    return elb, elb.create_load_balancer(Name=_name("probe"), Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+
+
+def _probe_elbv2_default_attributes(client: ClientFactory) -> bool:
+    elb, arn = _probe_load_balancer(client, 98)
     attrs = {a["Key"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]}
     return "idle_timeout.timeout_seconds" not in attrs
 
@@ -746,15 +751,7 @@ def _apply_elbv2_deletion_protection() -> None:
 
 
 def _probe_elbv2_deletion_protection(client: ClientFactory) -> bool:
-    ec2 = client("ec2")
-    elb = client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.97.0.0/16")["Vpc"]["VpcId"]
-    region = ec2.meta.region_name
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.97.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
-        for i, az in ((1, "a"), (2, "b"))
-    ]
-    arn = elb.create_load_balancer(Name=_name("probe"), Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    elb, arn = _probe_load_balancer(client, 97)
     elb.modify_load_balancer_attributes(LoadBalancerArn=arn,
                                         Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}])
     try:
