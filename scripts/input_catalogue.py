@@ -22,7 +22,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "inputs.md"
-VALIDATION_PY = ROOT / "collections/ansible_collections/ecsops/platform/plugins/filter/validation.py"
+FILTERS = ROOT / "collections/ansible_collections/ecsops/platform/plugins/filter"
+# The filters whose messages preflight prints (validation.py: inventory and services; dns.py: dns_errors).
+VALIDATION_PY = [FILTERS / "validation.py", FILTERS / "dns.py"]
 # A message names what it checks first: "alb_idle_timeout: must be 1-4000 seconds".
 _MESSAGE = re.compile(r"^(?:…: )?([a-z_][a-z0-9_]*(?:\[[^\]]*\])?(?:\.[a-z_][a-z0-9_]*)*)(?: …)?: ")
 _LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
@@ -100,7 +102,8 @@ def all_messages() -> list[str]:
     messages: list[str] = []
     for path in sorted(ROOT.glob("roles/*/tasks/validate.yml")) + sorted(ROOT.glob("roles/preflight/tasks/*.yml")):
         messages += jinja_messages(path.read_text())
-    messages += python_messages(VALIDATION_PY.read_text())
+    for path in VALIDATION_PY:
+        messages += python_messages(path.read_text())
     seen: set[str] = set()
     return [m for m in messages if not (m in seen or seen.add(m))]
 
@@ -164,6 +167,10 @@ def render() -> str:
             used.update(checks)
             description = option.get("description", "")
             description = " ".join(description) if isinstance(description, list) else str(description)
+            if option.get("options"):
+                description += " Keys (argument_specs nested options, any other key refused): " + ", ".join(
+                    f"{key} ({_type(sub)}{', required' if sub.get('required') else ''})"
+                    for key, sub in sorted(option["options"].items())) + "."
             cell = _cell(description)
             if checks:
                 cell += "<br>" + "<br>".join("• " + _cell(c) for c in checks)

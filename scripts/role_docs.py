@@ -24,10 +24,9 @@ def _cell(value: object) -> str:
     return text.replace("|", "\\|")
 
 
-def table(spec: dict) -> str:
-    main = spec["argument_specs"]["main"]
-    rows = ["| Variable | Type | Default | Description |", "|---|---|---|---|"]
-    for name, option in sorted((main.get("options") or {}).items()):
+def _rows(options: dict, first: str) -> list[str]:
+    rows = [f"| {first} | Type | Default | Description |", "|---|---|---|---|"]
+    for name, option in sorted(options.items()):
         kind = option.get("type", "str")
         if kind == "list" and option.get("elements"):
             kind = f"list of {option['elements']}"
@@ -39,7 +38,25 @@ def table(spec: dict) -> str:
         if isinstance(description, list):
             description = " ".join(description)
         rows.append(f"| `{name}` | {_cell(kind)} | {_cell(default)} | {_cell(description)} |")
-    return HEADER + "\n\n" + "\n".join(rows) + "\n"
+    return rows
+
+
+def _nested(options: dict, path: str = "") -> list[str]:
+    """A sub-table per option with nested `options` (the keys argument_specs accepts, and nothing else)."""
+    sections = []
+    for name, option in sorted(options.items()):
+        if option.get("options"):
+            label = f"{path}.{name}" if path else name
+            if option.get("elements") == "dict":
+                label += "[]"
+            sections.append(f"\n### Keys of `{label}`\n\n" + "\n".join(_rows(option["options"], "Key")) + "\n")
+            sections.extend(_nested(option["options"], label))
+    return sections
+
+
+def table(spec: dict) -> str:
+    options = spec["argument_specs"]["main"].get("options") or {}
+    return HEADER + "\n\n" + "\n".join(_rows(options, "Variable")) + "\n" + "".join(_nested(options))
 
 
 def render(role: Path) -> str:

@@ -19,7 +19,9 @@ def _containers(**extra: Any) -> list[dict[str, Any]]:
     return [container]
 
 
-# (id, extra vars, text the message must contain)
+# (id, extra vars, text the message must contain). Unknown keys and wrong types of a service's containers, load
+# balancer and autoscaling are refused by the nested `options` of roles/service/meta/argument_specs.yml
+# (validate_argument_spec's own messages, which name the variable and the key); the rest by the roles' cross-checks.
 CASES: list[tuple[str, dict[str, Any], str]] = [
     ("malformed-vpc-cidr", {"vpc_cidr": "10.20.0.0/33"}, "vpc_cidr: '10.20.0.0/33' is not a valid IPv4 CIDR"),
     ("vpc-cidr-host-bits", {"vpc_cidr": "10.20.0.1/16"}, "vpc_cidr: '10.20.0.1/16' is not a valid IPv4 CIDR"),
@@ -62,11 +64,17 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("latest-tag-in-prod", {"env_name": "prod", "image_tag": "latest"}, "'latest' is a moving tag; prod requires a pinned tag"),
     ("invalid-image-tag", {"image_tag": "bad tag!"}, "'bad tag!' is not a valid image tag"),
     ("image-reference-malformed", {"service_containers": _containers(image="Not A Repo")}, ".image: 'Not A Repo' is not an image repository"),
-    ("unknown-container-key", {"service_containers": _containers(memroy=256)}, "unknown key(s) memroy"),
+    ("unknown-container-key", {"service_containers": _containers(memroy=256)}, "service_containers.memroy. Supported parameters include"),
     ("service-variable-typo", {"service_desired_cuont": 2}, "service_desired_cuont: not a known variable of a service"),
     ("secret-in-environment", {"service_containers": _containers(environment={"DB_PASSWORD": "x"})},
      "environment.DB_PASSWORD: looks like a secret"),
-    ("memory-not-a-number", {"service_containers": _containers(memory="lots")}, ".memory: 'lots' must be an integer"),
+    ("unknown-load-balancer-key", {"service_containers": _containers(),
+                                   "service_load_balancer": {"container": "app", "container_port": 8000, "path_patterns": ["/*"],
+                                                             "healthcheck_path": "/up"}},
+     "service_load_balancer.healthcheck_path. Supported parameters include"),
+    ("autoscaling-target-not-a-number", {"service_autoscaling": {"max_tasks": 4, "cpu_target": "high"}},
+     "argument 'cpu_target' is of type str found in 'service_autoscaling'"),
+    ("memory-not-a-number", {"service_containers": _containers(memory="lots")}, "argument 'memory' is of type str found in 'service_containers'"),
     ("autoscaling-min-above-max", {"service_autoscaling": {"min_tasks": 5, "max_tasks": 2, "cpu_target": 50}},
      "min_tasks 5 > max_tasks 2"),
     ("lb-container-unknown", {"service_load_balancer": {"container": "nginx", "container_port": 80, "path_patterns": ["/*"]},

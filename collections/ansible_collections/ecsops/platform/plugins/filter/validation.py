@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
 """Cross-checks of inventory inputs that argument_specs cannot express.
 
+Keys and types (e.g. of each service container, the load balancer, autoscaling) are argument_specs' nested
+`options` (roles/service/meta/argument_specs.yml), checked by validate_argument_spec before these run; these
+checks add what a spec cannot say (formats, ranges, references between keys and services).
+
 Each filter returns a list of error strings (empty when the input is fine); the
 preflight role fails once with all of them, before the first API call.
 Every message names the variable and says what was expected.
@@ -76,19 +80,6 @@ def cidr_list_errors(values, name):
     return errors
 
 
-_CONTAINER_KEYS = {
-    "name", "image", "tag", "tag_var", "cpu", "memory", "memory_reservation", "port", "host_port",
-    "environment", "secrets", "health_check", "essential", "command", "entry_point", "working_directory",
-    "links", "depends_on", "stop_timeout", "start_timeout", "ulimits", "user", "readonly_root_filesystem",
-    "mount_points",
-}
-_LB_KEYS = {
-    "container", "container_port", "path_patterns", "host_headers", "priority", "health_check_path",
-    "success_codes", "health_check_interval", "health_check_timeout", "healthy_threshold",
-    "unhealthy_threshold", "deregistration_delay",
-}
-_SCALING_KEYS = {"min_tasks", "max_tasks", "cpu_target", "memory_target", "requests_per_target",
-                 "scale_in_cooldown", "scale_out_cooldown"}
 _MOVING_TAGS = {"latest", "main", "master", "stable", "edge", "dev", "nightly"}
 _IMAGE_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -111,9 +102,6 @@ def service_errors(svc, service, env_name, pinned_envs, tag_values=None):
         if not isinstance(c, dict):
             errors.append(f"{label}: expected a dict, got {type(c).__name__}")
             continue
-        unknown = sorted(set(c) - _CONTAINER_KEYS)
-        if unknown:
-            errors.append(f"{label}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(_CONTAINER_KEYS))}")
         name = c.get("name")
         if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}", str(name)):
             errors.append(f"{label}.name: '{name}' must be letters, digits, - and _")
@@ -133,9 +121,6 @@ def service_errors(svc, service, env_name, pinned_envs, tag_values=None):
                 errors.append(f"{label}.{source}: '{tag}' is not a valid image tag")
             elif env_name in pinned_envs and tag.lower() in _MOVING_TAGS:
                 errors.append(f"{label}.{source}: '{tag}' is a moving tag; {env_name} requires a pinned tag (e.g. 1.4.2 or a git sha)")
-        for key in ("cpu", "memory", "memory_reservation", "port", "host_port"):
-            if key in c and not _is_int(c[key]):
-                errors.append(f"{label}.{key}: '{c[key]}' must be an integer")
         if _is_int(c.get("port")) and not 1 <= int(c["port"]) <= 65535:
             errors.append(f"{label}.port: {c['port']} must be 1-65535")
         if _is_int(c.get("memory")) and int(c["memory"]) < 6:
@@ -162,9 +147,6 @@ def service_errors(svc, service, env_name, pinned_envs, tag_values=None):
         if not isinstance(lb, dict):
             errors.append(p + "service_load_balancer: expected a dict")
         else:
-            unknown = sorted(set(lb) - _LB_KEYS)
-            if unknown:
-                errors.append(f"{p}service_load_balancer: unknown key(s) {', '.join(unknown)}")
             target = next((c for c in containers if isinstance(c, dict) and c.get("name") == lb.get("container")), None)
             if target is None:
                 errors.append(f"{p}service_load_balancer.container: '{lb.get('container')}' is not one of the service's containers")
@@ -181,9 +163,6 @@ def service_errors(svc, service, env_name, pinned_envs, tag_values=None):
                 errors.append(f"{p}service_load_balancer.health_check_path: '{hc}' must start with /")
     scaling = svc.get("service_autoscaling") or {}
     if scaling:
-        unknown = sorted(set(scaling) - _SCALING_KEYS)
-        if unknown:
-            errors.append(f"{p}service_autoscaling: unknown key(s) {', '.join(unknown)}")
         lo, hi = scaling.get("min_tasks", svc.get("service_desired_count", 1)), scaling.get("max_tasks")
         if not _is_int(hi):
             errors.append(f"{p}service_autoscaling.max_tasks: expected an integer")
