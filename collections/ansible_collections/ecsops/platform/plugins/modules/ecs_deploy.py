@@ -376,6 +376,9 @@ autoscaling:
   sample: {"scalable_target": {"MinCapacity": 2, "MaxCapacity": 6}, "policies": [{"PolicyName": "web-cpu"}]}
 """
 
+# The module reads, plans (module_utils/ecs_plan.py: no AWS call), then applies; the migration task and the
+# rollout wait are module_utils/ecs_rollout.py. Every failure below the module is a DeployError.
+
 import time
 
 try:
@@ -391,34 +394,21 @@ from ansible_collections.ecsops.platform.plugins.module_utils.ecs import PREVIOU
 from ansible_collections.ecsops.platform.plugins.module_utils.ecs import boto3_tags_to_dict
 from ansible_collections.ecsops.platform.plugins.module_utils.ecs import container_images
 from ansible_collections.ecsops.platform.plugins.module_utils.ecs import dict_to_boto3_tags
-from ansible_collections.ecsops.platform.plugins.module_utils.ecs import normalize_load_balancers
-from ansible_collections.ecsops.platform.plugins.module_utils.ecs import normalize_network_configuration
-from ansible_collections.ecsops.platform.plugins.module_utils.ecs import normalize_strategy
-from ansible_collections.ecsops.platform.plugins.module_utils.ecs import normalize_task_definition
-from ansible_collections.ecsops.platform.plugins.module_utils.ecs import prepare_container
-from ansible_collections.ecsops.platform.plugins.module_utils.ecs import tag_changes
 from ansible_collections.ecsops.platform.plugins.module_utils.ecs import task_definition_differences
 from ansible_collections.ecsops.platform.plugins.module_utils.ecs import td_family_revision
 from ansible_collections.ecsops.platform.plugins.module_utils.ecs import td_label
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_plan import DeployPlan
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_plan import desired_task_definition
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_plan import interrupted_revision
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_plan import same_definition
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_rollout import AWS_ERRORS
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_rollout import DeployError
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_rollout import rollout_state
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_rollout import run_migration
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_rollout import sleep_until
+from ansible_collections.ecsops.platform.plugins.module_utils.ecs_rollout import wait_for_rollout
 
-AWS_ERRORS = ()
-try:
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except NameError:
-    pass
-
-SERVICE_FIELD_NORMALISERS = {
-    "loadBalancers": normalize_load_balancers,
-    "capacityProviderStrategy": normalize_strategy,
-    "networkConfiguration": normalize_network_configuration,
-}
-
-
-def _norm_field(field, value):
-    normaliser = SERVICE_FIELD_NORMALISERS.get(field)
-    if normaliser:
-        return normaliser(value)
-    return value
+SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 
 
 class EcsDeployer:
@@ -447,12 +437,12 @@ class EcsDeployer:
             self.module.fail_json_aws(exception, msg=msg, **result)
         self.module.fail_json(msg=msg, **result)
 
-    def sleep(self, deadline):
-        remaining = deadline - time.monotonic()
-        delay = min(float(self.params["wait_delay"]), max(remaining, 0))
-        if delay > 0:
-            time.sleep(delay)
+    def exit(self):
+        if self.params["read_autoscaling"]:
+            self.result["autoscaling"] = self.read_autoscaling()
+        self.module.exit_json(**self.result)
 
+    # ------------------------------------------------------------------ reads
     def describe_service(self):
         try:
             response = self.client.describe_services(
@@ -462,9 +452,9 @@ class EcsDeployer:
             if self.module.check_mode or self.params["state"] == "absent":
                 # A plan on an empty account, or a teardown after the cluster went: no service.
                 return None
-            self.fail(f"ECS cluster {self.cluster} not found", exception=e)
+            raise DeployError(f"ECS cluster {self.cluster} not found", exception=e) from e
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail(f"Failed to describe service {self.name} in cluster {self.cluster}", exception=e)
+            raise DeployError(f"Failed to describe service {self.name} in cluster {self.cluster}", exception=e) from e
         services = [s for s in response.get("services", []) if s.get("status") in ("ACTIVE", "DRAINING")]
         return services[0] if services else None
 
@@ -474,7 +464,7 @@ class EcsDeployer:
         except is_boto3_error_code("ClientException"):
             return None
         except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail(f"Failed to describe task definition {ref}", exception=e)
+            raise DeployError(f"Failed to describe task definition {ref}", exception=e) from e
 
     def list_active_revisions(self):
         """ARNs of the family's ACTIVE revisions, newest first (exact family match)."""
@@ -482,7 +472,7 @@ class EcsDeployer:
             paginator = self.client.get_paginator("list_task_definitions")
             arns = paginator.paginate(familyPrefix=self.family, status="ACTIVE", sort="DESC").build_full_result()
         except AWS_ERRORS as e:
-            self.fail(f"Failed to list task definitions of family {self.family}", exception=e)
+            raise DeployError(f"Failed to list task definitions of family {self.family}", exception=e) from e
         revisions = []
         for arn in arns.get("taskDefinitionArns", []):
             family, revision = td_family_revision(arn)
@@ -504,12 +494,12 @@ class EcsDeployer:
             except is_boto3_error_code("TargetGroupNotFound"):
                 groups = []
             except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-                self.fail(f"Failed to look up target group {name}", exception=e)
+                raise DeployError(f"Failed to look up target group {name}", exception=e) from e
             if groups:
                 arns[name] = groups[0]["TargetGroupArn"]
         missing = [n for n in dict.fromkeys(names) if n not in arns]
         if missing and not self.module.check_mode:
-            self.fail(
+            raise DeployError(
                 f"service {self.name}: target group {', '.join(missing)} does not exist; converge the edge layer "
                 "first (ansible-playbook site.yml, or --tags edge)."
             )
@@ -526,401 +516,23 @@ class EcsDeployer:
         if missing:
             self.result["unresolved_target_groups"] = missing
 
-    def deregister(self, arns):
-        for arn in arns:
-            try:
-                self.client.deregister_task_definition(taskDefinition=arn, aws_retry=True)
-            except AWS_ERRORS as e:
-                self.fail(f"Failed to deregister task definition {td_label(arn)}", exception=e)
-            self.result["deregistered"].append(arn)
-
-    # ------------------------------------------------------- task definition
-    def build_desired_task_definition(self, service, current_td):
-        params = self.params
-        containers = [prepare_container(c) for c in params["containers"] or []]
-        names = [c.get("name") for c in containers]
-        if not containers:
-            self.fail("containers must list at least one container definition when task_definition is not given")
-        if any(not n for n in names):
-            self.fail("every entry of containers needs a name")
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            self.fail(f"containers has duplicate names: {', '.join(duplicates)}")
-        overrides = params["images"] or {}
-        unknown = sorted(set(overrides) - set(names))
-        if unknown:
-            self.fail(
-                f"images names container(s) not in containers: {', '.join(unknown)} (containers: {', '.join(names)})"
-            )
-        running = container_images(current_td) if service and params["keep_running_images"] else {}
-        for container in containers:
-            name = container["name"]
-            if name in overrides:
-                container["image"] = overrides[name]
-            elif running.get(name):
-                container["image"] = running[name]
-            if not container.get("image"):
-                self.fail(f"container {name} has no image (set containers[].image or images.{name})")
-
-        td = dict(
-            family=self.family,
-            containerDefinitions=containers,
-            networkMode=params["network_mode"],
-            requiresCompatibilities=params["requires_compatibilities"],
-        )
-        if params["task_cpu"] is not None:
-            td["cpu"] = str(params["task_cpu"])
-        if params["task_memory"] is not None:
-            td["memory"] = str(params["task_memory"])
-        if params["execution_role_arn"]:
-            td["executionRoleArn"] = params["execution_role_arn"]
-        if params["task_role_arn"]:
-            td["taskRoleArn"] = params["task_role_arn"]
-        if params["volumes"]:
-            td["volumes"] = params["volumes"]
-        return td
-
-    def register(self, desired):
-        kwargs = dict(desired)
-        if self.params["task_tags"]:
-            kwargs["tags"] = dict_to_boto3_tags(self.params["task_tags"])
-        try:
-            td = self.client.register_task_definition(aws_retry=True, **kwargs)["taskDefinition"]
-        except AWS_ERRORS as e:
-            self.fail(f"Failed to register a task definition for family {self.family}", exception=e)
-        self.result["registered"] = True
-        return td
-
     def resolve_explicit(self, service):
         ref = self.params["task_definition"]
         if ref == "previous":
             if not service:
-                self.fail(
+                raise DeployError(
                     f"task_definition=previous needs an existing service; service {self.name} does not exist in cluster {self.cluster}"
                 )
             ref = boto3_tags_to_dict(service.get("tags")).get(PREVIOUS_TAG)
             if not ref:
-                self.fail(
+                raise DeployError(
                     f"task_definition=previous: service {self.name} has no {PREVIOUS_TAG} tag "
                     "(no rollout by this module has replaced a revision yet)"
                 )
         td = self.describe_task_definition(ref)
         if not td:
-            self.fail(f"task definition {ref} not found")
+            raise DeployError(f"task definition {ref} not found")
         return td
-
-    # ------------------------------------------------------------- service
-    def desired_service_settings(self, service):
-        params = self.params
-        settings = {}
-        if params["desired_count"] is not None and not (service and params["desired_count_managed"]):
-            settings["desiredCount"] = params["desired_count"]
-        breaker = params["circuit_breaker"] or {}
-        settings["deploymentConfiguration"] = {
-            "minimumHealthyPercent": params["deployment_minimum_healthy_percent"],
-            "maximumPercent": params["deployment_maximum_percent"],
-            "deploymentCircuitBreaker": {
-                "enable": breaker.get("enable", True) is not False,
-                "rollback": breaker.get("rollback", True) is not False,
-            },
-        }
-        optional = {
-            "loadBalancers": params["load_balancers"],
-            "capacityProviderStrategy": params["capacity_provider_strategy"],
-            "placementStrategy": params["placement_strategy"],
-            "networkConfiguration": params["network_configuration"],
-            "healthCheckGracePeriodSeconds": params["health_check_grace_period_seconds"],
-            "enableExecuteCommand": params["enable_execute_command"],
-            "propagateTags": params["propagate_tags"],
-        }
-        settings.update({k: v for k, v in optional.items() if v is not None})
-        return settings
-
-    @staticmethod
-    def service_differences(service, desired):
-        diffs = []
-        for field, value in desired.items():
-            current = service.get(field)
-            if field == "deploymentConfiguration":
-                current = current or {}
-                if any(current.get(k) != v for k, v in value.items()):
-                    diffs.append(field)
-            elif _norm_field(field, current) != _norm_field(field, value):
-                if (
-                    field in ("loadBalancers", "capacityProviderStrategy", "placementStrategy")
-                    and not value
-                    and not current
-                ):
-                    continue
-                diffs.append(field)
-        return diffs
-
-    def service_view(self, service, desired):
-        if not service:
-            return {}
-        return {field: _norm_field(field, service.get(field)) for field in desired}
-
-    # ------------------------------------------------------------- run_before
-    def run_before(self, td):
-        spec = self.params["run_before"]
-        label = td_label(td["taskDefinitionArn"])
-        if spec["container"] not in container_images(td):
-            self.fail(f"run_before.container {spec['container']} is not a container of {label}")
-        kwargs = dict(
-            cluster=self.cluster,
-            taskDefinition=td["taskDefinitionArn"],
-            count=1,
-            startedBy="ecsops-run-before",
-            overrides={"containerOverrides": [{"name": spec["container"], "command": spec["command"]}]},
-        )
-        if self.params["capacity_provider_strategy"]:
-            kwargs["capacityProviderStrategy"] = self.params["capacity_provider_strategy"]
-        if self.params["network_configuration"]:
-            kwargs["networkConfiguration"] = self.params["network_configuration"]
-        try:
-            response = self.client.run_task(aws_retry=True, **kwargs)
-        except AWS_ERRORS as e:
-            self.fail(f"run_before for service {self.name}: RunTask of {label} failed", exception=e)
-        tasks = response.get("tasks") or []
-        if not tasks:
-            reasons = "; ".join(
-                f"{f.get('arn', '')} {f.get('reason', '')} {f.get('detail', '')}".strip()
-                for f in response.get("failures") or []
-            )
-            self.fail(
-                f"run_before for service {self.name}: RunTask of {label} started no task ({reasons or 'no reason given'})"
-            )
-        task_arn = tasks[0]["taskArn"]
-        self.result["run_before_task"] = task_arn
-        deadline = time.monotonic() + spec["timeout"]
-        while True:
-            try:
-                described = self.client.describe_tasks(cluster=self.cluster, tasks=[task_arn], aws_retry=True)
-            except AWS_ERRORS as e:
-                self.fail(f"run_before for service {self.name}: DescribeTasks failed", exception=e)
-            task = (described.get("tasks") or [{}])[0]
-            if task.get("lastStatus") == "STOPPED":
-                break
-            if time.monotonic() >= deadline:
-                self.fail(
-                    f"run_before for service {self.name}: task {task_arn} of {label} did not stop within "
-                    f"{spec['timeout']} seconds (last status {task.get('lastStatus')}); the service was not changed "
-                    "and the task was left running"
-                )
-            self.sleep(deadline)
-        container = next((c for c in task.get("containers") or [] if c.get("name") == spec["container"]), {})
-        exit_code = container.get("exitCode")
-        if exit_code != 0:
-            self.fail(
-                f"run_before for service {self.name} failed: container {spec['container']} of revision {label} "
-                f"exited with code {exit_code} (stoppedReason: {task.get('stoppedReason')}; "
-                f"container reason: {container.get('reason')}); the service was not changed",
-                run_before_exit_code=exit_code,
-                run_before_stopped_reason=task.get("stoppedReason"),
-            )
-
-    # ------------------------------------------------------------- waiting
-    @staticmethod
-    def rollout_state(service, target_arn):
-        deployments = service.get("deployments") or []
-        ours = [d for d in deployments if d.get("taskDefinition") == target_arn]
-        if ours:
-            ours.sort(key=lambda d: d.get("status") != "PRIMARY")
-            deployment = ours[0]
-            state = deployment.get("rolloutState")
-            if state is None:
-                steady = len(deployments) == 1 and deployment.get("runningCount", 0) >= deployment.get(
-                    "desiredCount", 0
-                )
-                state = "COMPLETED" if steady else "IN_PROGRESS"
-            return state, deployment.get("rolloutStateReason")
-        if service.get("taskDefinition") != target_arn:
-            return "FAILED", (
-                f"no deployment of {td_label(target_arn)} is left and the service runs {td_label(service.get('taskDefinition'))}"
-            )
-        # The service points at our revision but no deployment does: not something ECS
-        # reports; emulators that do not track deployments do. Trust a lone PRIMARY one.
-        primary = [d for d in deployments if d.get("status") == "PRIMARY"]
-        if len(deployments) == 1 and primary:
-            return primary[0].get("rolloutState") or "COMPLETED", primary[0].get("rolloutStateReason")
-        return "IN_PROGRESS", None
-
-    def wait_for_rollout(self, target_arn, old_arn):
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        label = td_label(target_arn)
-        while True:
-            service = self.describe_service()
-            if not service:
-                self.fail(f"service {self.name} disappeared from cluster {self.cluster} while waiting for {label}")
-            state, reason = self.rollout_state(service, target_arn)
-            self.result["rollout_state"] = state
-            self.result["rollout_reason"] = reason
-            if state == "COMPLETED":
-                return
-            if state == "FAILED":
-                now_on = service.get("taskDefinition")
-                rolled_back = now_on != target_arn
-                self.result["rolled_back"] = rolled_back
-                if rolled_back:
-                    tail = f"the circuit breaker rolled the service back to {td_label(now_on)}"
-                    if old_arn and now_on != old_arn:
-                        tail = f"the service now runs {td_label(now_on)}"
-                    self.restore_previous_tag(service, now_on)
-                else:
-                    tail = f"the service was not rolled back and still points at {label}"
-                self.fail(
-                    f"rollout of {label} to service {self.name} (cluster {self.cluster}) FAILED: {reason}; {tail}",
-                    task_definition_arn=target_arn,
-                )
-            if time.monotonic() >= deadline:
-                self.fail(
-                    f"timed out after {self.params['wait_timeout']}s waiting for the rollout of {label} to service "
-                    f"{self.name} (cluster {self.cluster}); last rollout state {state}: {reason}",
-                    task_definition_arn=target_arn,
-                )
-            self.sleep(deadline)
-
-    # ------------------------------------------------------------- present
-    def present(self):
-        params = self.params
-        self.resolve_target_groups()
-        service = self.describe_service()
-        if service and service.get("status") == "DRAINING":
-            self.fail(
-                f"service {self.name} in cluster {self.cluster} is being deleted (DRAINING); try again when it is gone"
-            )
-        old_arn = service.get("taskDefinition") if service else None
-        current_td = self.describe_task_definition(old_arn) if old_arn else None
-        service_tags = boto3_tags_to_dict(service.get("tags")) if service else {}
-        recorded_previous = service_tags.get(PREVIOUS_TAG)
-        self._recorded_previous = recorded_previous
-
-        desired_td = None
-        target_td = None
-        explicit = bool(params["task_definition"])
-        if explicit:
-            target_td = self.resolve_explicit(service)
-            td_changes = task_definition_differences(target_td, current_td) if current_td else []
-        else:
-            desired_td = self.build_desired_task_definition(service, current_td)
-            desired_norm = normalize_task_definition(desired_td)
-            base = current_td
-            latest = None
-            if not service:
-                base = latest = self.describe_task_definition(self.family)
-            if base and normalize_task_definition(base) == desired_norm:
-                target_td = base
-            else:
-                if service:
-                    latest = self.describe_task_definition(self.family)
-                    current_rev = td_family_revision(old_arn)[1] or 0
-                    if (
-                        latest
-                        and latest.get("status", "ACTIVE") == "ACTIVE"
-                        and latest.get("revision", 0) > current_rev
-                        and normalize_task_definition(latest) == desired_norm
-                    ):
-                        target_td = latest  # left behind by an interrupted run
-            td_changes = task_definition_differences(desired_td, base) if base else []
-
-        would_register = target_td is None
-        target_arn = target_td["taskDefinitionArn"] if target_td else None
-        td_changed = would_register or not service or target_arn != old_arn
-
-        desired_settings = self.desired_service_settings(service)
-        service_diffs = self.service_differences(service, desired_settings) if service else []
-        to_set, to_remove = tag_changes(service_tags, params["tags"], params["purge_tags"]) if service else ({}, [])
-
-        updated_fields = []
-        if not service:
-            updated_fields = ["created"]
-        else:
-            if td_changed:
-                updated_fields.append("taskDefinition")
-            updated_fields.extend(service_diffs)
-            if to_set or to_remove:
-                updated_fields.append("tags")
-
-        after_images = container_images(target_td or desired_td)
-        revision = target_td.get("revision") if target_td else None
-        self.result.update(
-            changed=bool(updated_fields),
-            would_register=would_register,
-            would_update=list(updated_fields),
-            updated_fields=list(updated_fields),
-            task_definition_changes=td_changes,
-            task_definition_arn=target_arn,
-            revision=revision,
-            images=after_images,
-            previous_task_definition=(old_arn if service and td_changed else recorded_previous),
-            rollout_state=None,
-            rollout_reason=None,
-        )
-        if service and not td_changed:
-            state, reason = self.rollout_state(service, old_arn)
-            self.result.update(rollout_state=state, rollout_reason=reason)
-
-        if self.module._diff:
-            before = {}
-            if service:
-                before = dict(
-                    task_definition=td_label(old_arn),
-                    images=container_images(current_td),
-                    service=self.service_view(service, desired_settings),
-                    tags=service_tags,
-                )
-            after_tags = dict(service_tags)
-            after_tags.update(to_set if service else {str(k): str(v) for k, v in (params["tags"] or {}).items()})
-            for key in to_remove:
-                after_tags.pop(key, None)
-            if service and td_changed:
-                after_tags[PREVIOUS_TAG] = old_arn
-            after = dict(
-                task_definition=td_label(target_arn) if target_arn else f"{self.family}:(new revision)",
-                images=after_images,
-                service={f: _norm_field(f, v) for f, v in desired_settings.items()},
-                tags=after_tags,
-            )
-            if service:
-                after["service"] = dict(before["service"], **after["service"])
-            self.result["diff"] = dict(before=before, after=after)
-
-        if self.module.check_mode or not updated_fields:
-            self.exit()
-
-        # ---- mutations start here
-        if would_register:
-            target_td = self.register(desired_td)
-            target_arn = target_td["taskDefinitionArn"]
-            self.result.update(
-                task_definition_arn=target_arn,
-                revision=target_td.get("revision"),
-                images=container_images(target_td),
-            )
-        if td_changed and not explicit and params["run_before"]:
-            self.run_before(target_td)
-
-        if not service:
-            self.create_service(target_arn, desired_settings)
-        else:
-            if td_changed or service_diffs:
-                self.update_service(service, target_arn if td_changed else None, desired_settings, service_diffs)
-            tags_to_set = dict(to_set)
-            if td_changed:
-                tags_to_set[PREVIOUS_TAG] = old_arn
-            self.update_tags(service["serviceArn"], tags_to_set, to_remove)
-
-        if params["wait"] and (not service or td_changed or service_diffs):
-            self.wait_for_rollout(target_arn, old_arn)
-
-        if self.result["registered"] and params["keep_revisions"] > 0:
-            self.prune(target_arn, self.result["previous_task_definition"])
-        self.exit()
-
-    def exit(self):
-        if self.params["read_autoscaling"]:
-            self.result["autoscaling"] = self.read_autoscaling()
-        self.module.exit_json(**self.result)
 
     def scaling_client(self):
         """The Application Auto Scaling client and this service's resource id (service/<cluster>/<name>)."""
@@ -930,16 +542,15 @@ class EcsDeployer:
     def read_autoscaling(self):
         """The scalable target and scaling policies of this service (what the scaling layer compares)."""
         scaling, resource = self.scaling_client()
-        dimension = "ecs:service:DesiredCount"
         try:
             targets = scaling.describe_scalable_targets(
-                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension=dimension, aws_retry=True
+                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension=SCALABLE_DIMENSION, aws_retry=True
             )["ScalableTargets"]
             policies = scaling.describe_scaling_policies(
-                ServiceNamespace="ecs", ResourceId=resource, ScalableDimension=dimension, aws_retry=True
+                ServiceNamespace="ecs", ResourceId=resource, ScalableDimension=SCALABLE_DIMENSION, aws_retry=True
             )["ScalingPolicies"]
         except AWS_ERRORS as e:
-            self.fail(f"Failed to read the autoscaling of service {self.name}", exception=e)
+            raise DeployError(f"Failed to read the autoscaling of service {self.name}", exception=e) from e
         target = targets[0] if targets else None
         return {
             "scalable_target": (
@@ -952,10 +563,95 @@ class EcsDeployer:
             ],
         }
 
-    def restore_previous_tag(self, service, now_on):
+    # ------------------------------------------------------------------ plan
+    def plan(self):
+        """Read the service, its revision and (when needed) the family's latest one; no mutating call."""
+        params = self.params
+        self.resolve_target_groups()
+        service = self.describe_service()
+        if service and service.get("status") == "DRAINING":
+            raise DeployError(
+                f"service {self.name} in cluster {self.cluster} is being deleted (DRAINING); try again when it is gone"
+            )
+        old_arn = service.get("taskDefinition") if service else None
+        current_td = self.describe_task_definition(old_arn) if old_arn else None
+        desired_td = None
+        if params["task_definition"]:
+            target_td = self.resolve_explicit(service)
+            td_changes = task_definition_differences(target_td, current_td) if current_td else []
+        else:
+            desired_td = desired_task_definition(params, self.family, service, current_td)
+            # A service to create compares with the family's latest revision (a rerun after an interrupted create).
+            base = current_td if service else self.describe_task_definition(self.family)
+            target_td = None
+            if same_definition(desired_td, base):
+                target_td = base
+            elif service:
+                target_td = interrupted_revision(desired_td, self.describe_task_definition(self.family), old_arn)
+            td_changes = task_definition_differences(desired_td, base) if base else []
+        return DeployPlan(params, self.family, service, current_td, desired_td, target_td, td_changes,
+                          explicit=bool(params["task_definition"]))
+
+    # ------------------------------------------------------------------ present
+    def present(self):
+        plan = self.plan()
+        self.result.update(plan.result())
+        if plan.service and not plan.td_changed:
+            state, reason = rollout_state(plan.service, plan.old_arn)
+            self.result.update(rollout_state=state, rollout_reason=reason)
+        if self.module._diff:
+            self.result["diff"] = plan.diff()
+        if self.module.check_mode or not plan.updated_fields:
+            self.exit()
+        self.apply(plan)
+        self.exit()
+
+    def apply(self, plan):
+        """The mutations: register, migrate, create or update the service and its tags, wait, prune."""
+        params = self.params
+        service = plan.service
+        target_td = plan.target_td
+        if plan.would_register:
+            target_td = self.register(plan.desired_td)
+            self.result.update(
+                task_definition_arn=target_td["taskDefinitionArn"],
+                revision=target_td.get("revision"),
+                images=container_images(target_td),
+            )
+        target_arn = target_td["taskDefinitionArn"]
+        if plan.td_changed and not plan.explicit and params["run_before"]:
+            run_migration(self.client, self.cluster, self.name, target_td, params["run_before"], params["wait_delay"],
+                          self.result, params["capacity_provider_strategy"], params["network_configuration"])
+        if not service:
+            self.create_service(target_arn, plan.settings)
+        else:
+            if plan.td_changed or plan.service_diffs:
+                self.update_service(service, target_arn if plan.td_changed else None, plan.settings, plan.service_diffs)
+            tags_to_set = dict(plan.to_set)
+            if plan.td_changed:
+                tags_to_set[PREVIOUS_TAG] = plan.old_arn
+            self.update_tags(service["serviceArn"], tags_to_set, plan.to_remove)
+        if params["wait"] and (not service or plan.td_changed or plan.service_diffs):
+            wait_for_rollout(self.describe_service, target_arn, plan.old_arn, self.name, self.cluster,
+                             params["wait_timeout"], params["wait_delay"], self.result,
+                             lambda svc, now_on: self.restore_previous_tag(svc, now_on, plan.recorded_previous))
+        if self.result["registered"] and params["keep_revisions"] > 0:
+            self.prune(target_arn, self.result["previous_task_definition"])
+
+    def register(self, desired):
+        kwargs = dict(desired)
+        if self.params["task_tags"]:
+            kwargs["tags"] = dict_to_boto3_tags(self.params["task_tags"])
+        try:
+            td = self.client.register_task_definition(aws_retry=True, **kwargs)["taskDefinition"]
+        except AWS_ERRORS as e:
+            raise DeployError(f"Failed to register a task definition for family {self.family}", exception=e) from e
+        self.result["registered"] = True
+        return td
+
+    def restore_previous_tag(self, service, now_on, recorded):
         """After a rolled-back rollout the service runs the revision it ran before, so `previous` must
         again name the revision recorded before this run (not the one the service is back on)."""
-        recorded = getattr(self, "_recorded_previous", None)
         try:
             if recorded and recorded != now_on:
                 self.client.tag_resource(resourceArn=service["serviceArn"],
@@ -977,7 +673,7 @@ class EcsDeployer:
                 cluster=self.cluster, serviceName=self.name, taskDefinition=target_arn, aws_retry=True, **kwargs
             )
         except AWS_ERRORS as e:
-            self.fail(f"Failed to create service {self.name} in cluster {self.cluster}", exception=e)
+            raise DeployError(f"Failed to create service {self.name} in cluster {self.cluster}", exception=e) from e
         self.result["service_updated"] = True
 
     def update_service(self, service, target_arn, settings, diffs):
@@ -992,7 +688,7 @@ class EcsDeployer:
         try:
             self.client.update_service(aws_retry=True, **kwargs)
         except AWS_ERRORS as e:
-            self.fail(f"Failed to update service {self.name} in cluster {self.cluster}", exception=e)
+            raise DeployError(f"Failed to update service {self.name} in cluster {self.cluster}", exception=e) from e
         self.result["service_updated"] = True
 
     def update_tags(self, arn, to_set, to_remove):
@@ -1002,7 +698,15 @@ class EcsDeployer:
             if to_remove:
                 self.client.untag_resource(resourceArn=arn, tagKeys=to_remove, aws_retry=True)
         except AWS_ERRORS as e:
-            self.fail(f"Failed to tag service {self.name}", exception=e)
+            raise DeployError(f"Failed to tag service {self.name}", exception=e) from e
+
+    def deregister(self, arns):
+        for arn in arns:
+            try:
+                self.client.deregister_task_definition(taskDefinition=arn, aws_retry=True)
+            except AWS_ERRORS as e:
+                raise DeployError(f"Failed to deregister task definition {td_label(arn)}", exception=e) from e
+            self.result["deregistered"].append(arn)
 
     def prune(self, target_arn, previous_arn):
         keep = self.params["keep_revisions"]
@@ -1010,17 +714,16 @@ class EcsDeployer:
         protected = {target_arn, previous_arn}
         self.deregister([arn for arn in arns[keep:] if arn not in protected])
 
-    # ------------------------------------------------------------- absent
+    # ------------------------------------------------------------------ absent
     def deregister_scalable_target(self):
         """A deleted service's Application Auto Scaling target would otherwise stay behind."""
         scaling, resource = self.scaling_client()
         try:
             targets = scaling.describe_scalable_targets(
-                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension="ecs:service:DesiredCount",
-                aws_retry=True,
+                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension=SCALABLE_DIMENSION, aws_retry=True,
             )["ScalableTargets"]
         except AWS_ERRORS as e:
-            self.fail(f"Failed to describe the scalable target of service {self.name}", exception=e)
+            raise DeployError(f"Failed to describe the scalable target of service {self.name}", exception=e) from e
         if not targets:
             return
         self.result["changed"] = True
@@ -1029,10 +732,10 @@ class EcsDeployer:
             return
         try:
             scaling.deregister_scalable_target(
-                ServiceNamespace="ecs", ResourceId=resource, ScalableDimension="ecs:service:DesiredCount", aws_retry=True
+                ServiceNamespace="ecs", ResourceId=resource, ScalableDimension=SCALABLE_DIMENSION, aws_retry=True
             )
         except AWS_ERRORS as e:
-            self.fail(f"Failed to deregister the scalable target of service {self.name}", exception=e)
+            raise DeployError(f"Failed to deregister the scalable target of service {self.name}", exception=e) from e
 
     def absent(self):
         service = self.describe_service()
@@ -1046,7 +749,7 @@ class EcsDeployer:
                         )
                     self.client.delete_service(cluster=self.cluster, service=self.name, force=True, aws_retry=True)
                 except AWS_ERRORS as e:
-                    self.fail(f"Failed to delete service {self.name} in cluster {self.cluster}", exception=e)
+                    raise DeployError(f"Failed to delete service {self.name} in cluster {self.cluster}", exception=e) from e
                 self.result["service_updated"] = True
         if service and self.params["wait"] and not self.module.check_mode:
             deadline = time.monotonic() + self.params["wait_timeout"]
@@ -1055,11 +758,11 @@ class EcsDeployer:
                 if not current:
                     break
                 if time.monotonic() >= deadline:
-                    self.fail(
+                    raise DeployError(
                         f"timed out after {self.params['wait_timeout']}s waiting for service {self.name} "
                         f"(cluster {self.cluster}) to be deleted; it is still {current.get('status')}"
                     )
-                self.sleep(deadline)
+                sleep_until(deadline, self.params["wait_delay"])
         self.deregister_scalable_target()
         arns = self.list_active_revisions()
         if arns:
@@ -1168,9 +871,12 @@ def main():
     if params["expected_account_id"]:
         check_account(module, params["expected_account_id"])
     deployer = EcsDeployer(module)
-    if params["state"] == "absent":
-        deployer.absent()
-    deployer.present()
+    try:
+        if params["state"] == "absent":
+            deployer.absent()
+        deployer.present()
+    except DeployError as e:
+        deployer.fail(e.msg, exception=e.exception, **e.extra)
 
 
 if __name__ == "__main__":
