@@ -65,7 +65,9 @@ def _tag_rule() -> str:
 
 def environments() -> list[dict]:
     envs = []
-    for d in sorted(p for p in (ROOT / "inventories").iterdir() if p.is_dir() and p.name not in LOCAL_ENVS):
+    # An environment is a directory with a hosts.yml (inventories/services holds the shared service definitions).
+    for d in sorted(p for p in (ROOT / "inventories").iterdir()
+                    if (p / "hosts.yml").is_file() and p.name not in LOCAL_ENVS):
         hosts = yaml.safe_load((d / "hosts.yml").read_text())
         children = hosts["all"]["children"]
         services = sorted((children["services"].get("hosts") or {}).keys())

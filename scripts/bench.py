@@ -334,9 +334,17 @@ def scale_inventory(source: str, count: int) -> tuple[str, list[str]]:
     services = list(hosts["all"]["children"]["services"]["hosts"])
     if count < len(services):
         raise SystemExit(f"bench: --scale {count} is below the {len(services)} services of {source}")
-    template_name = next(n for n in services
-                         if "service_load_balancer" not in yaml.safe_load((src / "host_vars" / f"{n}.yml").read_text()))
-    template = yaml.safe_load((src / "host_vars" / f"{template_name}.yml").read_text())
+    def host_vars(name: str) -> dict[str, Any]:
+        # host_vars/<name>.yml, or host_vars/<name>/*.yml (a shared definition linked in, plus the numbers)
+        path = src / "host_vars" / name
+        files = sorted(path.glob("*.yml")) if path.is_dir() else [path.with_suffix(".yml")]
+        merged: dict[str, Any] = {}
+        for f in files:
+            merged.update(yaml.safe_load(f.read_text()) or {})
+        return merged
+
+    template_name = next(n for n in services if "service_load_balancer" not in host_vars(n))
+    template = host_vars(template_name)
     dest = BENCH_DIR / f"inventory-{count}"
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(src, dest)
