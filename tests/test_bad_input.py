@@ -82,6 +82,9 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("duplicate-routes", {"service_containers": _containers(),
                           "service_load_balancer": {"container": "app", "container_port": 8000, "path_patterns": ["/*"], "priority": 10}},
      "priority 10 is also used by"),
+    # The data roles' own checks (tasks/validate.yml) run once, in preflight, not again when the role runs.
+    ("alarm-threshold-out-of-range", {"alarms_rds_cpu_percent": 500}, "alarms_rds_cpu_percent: 500 must be 1 to 100"),
+    ("log-retention-not-allowed", {"log_groups_retention_days": 45}, "log_groups_retention_days"),
     ("migration-container-unknown", {"service_migration": {"container": "db", "command": ["migrate"]}},
      "service_migration.container: 'db' is not one of"),
 ]
