@@ -50,7 +50,9 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
+from rollout_model import merge_vars  # noqa: E402
 from support import Call, Emulator, base_env, free_port, parse_recording  # noqa: E402
 
 BENCH_DIR = ROOT / ".bench"
@@ -334,17 +336,9 @@ def scale_inventory(source: str, count: int) -> tuple[str, list[str]]:
     services = list(hosts["all"]["children"]["services"]["hosts"])
     if count < len(services):
         raise SystemExit(f"bench: --scale {count} is below the {len(services)} services of {source}")
-    def host_vars(name: str) -> dict[str, Any]:
-        # host_vars/<name>.yml, or host_vars/<name>/*.yml (a shared definition linked in, plus the numbers)
-        path = src / "host_vars" / name
-        files = sorted(path.glob("*.yml")) if path.is_dir() else [path.with_suffix(".yml")]
-        merged: dict[str, Any] = {}
-        for f in files:
-            merged.update(yaml.safe_load(f.read_text()) or {})
-        return merged
-
-    template_name = next(n for n in services if "service_load_balancer" not in host_vars(n))
-    template = host_vars(template_name)
+    # host_vars/<name>.yml, or host_vars/<name>/*.yml (the shared definition linked in, plus the numbers)
+    template_name = next(n for n in services if "service_load_balancer" not in merge_vars(src / "host_vars" / n))
+    template = merge_vars(src / "host_vars" / template_name)
     dest = BENCH_DIR / f"inventory-{count}"
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(src, dest)

@@ -151,7 +151,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text()) or {}
 
 
-def _merge_dir(path: Path) -> dict[str, Any]:
+def merge_vars(path: Path) -> dict[str, Any]:
+    """An inventory's group_vars/<g> or host_vars/<h>: the directory's *.yml files merged in name order (Ansible's
+    order), or the single <path>.yml; {} when neither exists. scripts/bench.py reads host vars with it too."""
     merged: dict[str, Any] = {}
     if path.is_dir():
         for f in sorted(path.glob("*.yml")):
@@ -179,14 +181,14 @@ def inventory_services(inventory: Path) -> dict[str, dict[str, Any]]:
     defaults: dict[str, Any] = {}
     for role in ("alb", "service", "ecs_capacity"):
         defaults.update(_load_yaml(ROOT / "roles" / role / "defaults" / "main.yml"))
-    group = _merge_dir(inventory / "group_vars" / "all")
+    group = merge_vars(inventory / "group_vars" / "all")
     hosts = _load_yaml(inventory / "hosts.yml")
     names = list((((hosts.get("all") or {}).get("children") or {}).get("services") or {}).get("hosts") or {})
     result = {}
     for name in names:
         merged = dict(defaults)
         merged.update(group)
-        merged.update(_merge_dir(inventory / "host_vars" / name))
+        merged.update(merge_vars(inventory / "host_vars" / name))
         result[name] = merged
     return result
 

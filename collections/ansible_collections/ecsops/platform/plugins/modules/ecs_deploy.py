@@ -539,13 +539,20 @@ class EcsDeployer:
         resource = f"service/{self.cluster.split('/')[-1]}/{self.name}"
         return self.module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff()), resource
 
+    def scalable_targets(self, scaling, resource):
+        """This service's Application Auto Scaling targets (none or one)."""
+        try:
+            return scaling.describe_scalable_targets(
+                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension=SCALABLE_DIMENSION, aws_retry=True
+            )["ScalableTargets"]
+        except AWS_ERRORS as e:
+            raise DeployError(f"Failed to describe the scalable target of service {self.name}", exception=e) from e
+
     def read_autoscaling(self):
         """The scalable target and scaling policies of this service (what the scaling layer compares)."""
         scaling, resource = self.scaling_client()
+        targets = self.scalable_targets(scaling, resource)
         try:
-            targets = scaling.describe_scalable_targets(
-                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension=SCALABLE_DIMENSION, aws_retry=True
-            )["ScalableTargets"]
             policies = scaling.describe_scaling_policies(
                 ServiceNamespace="ecs", ResourceId=resource, ScalableDimension=SCALABLE_DIMENSION, aws_retry=True
             )["ScalingPolicies"]
@@ -718,13 +725,7 @@ class EcsDeployer:
     def deregister_scalable_target(self):
         """A deleted service's Application Auto Scaling target would otherwise stay behind."""
         scaling, resource = self.scaling_client()
-        try:
-            targets = scaling.describe_scalable_targets(
-                ServiceNamespace="ecs", ResourceIds=[resource], ScalableDimension=SCALABLE_DIMENSION, aws_retry=True,
-            )["ScalableTargets"]
-        except AWS_ERRORS as e:
-            raise DeployError(f"Failed to describe the scalable target of service {self.name}", exception=e) from e
-        if not targets:
+        if not self.scalable_targets(scaling, resource):
             return
         self.result["changed"] = True
         self.result["scalable_target_deregistered"] = resource
