@@ -547,3 +547,76 @@ def test_read_autoscaling_returns_the_target_and_policies_only_when_asked(aws):
     assert result["autoscaling"]["policies"] == [
         {"PolicyName": "test-web-cpu", "PolicyType": "TargetTrackingScaling",
          "TargetTrackingScalingPolicyConfiguration": config}]
+
+
+# ---------------------------------------------------------------- several services in one call (deployments)
+def batch(**extra):
+    """Two services, web and api, in one call (the deploy role's shape: cluster on top, one item per service)."""
+    items = []
+    for name in ("web", "api"):
+        item = {k: v for k, v in args(name=name).items() if k != "cluster"}
+        item.update(extra.get(name, {}))
+        items.append(item)
+    return dict(cluster="test", deployments=items, **{k: v for k, v in extra.items() if k not in ("web", "api")})
+
+
+def test_deployments_roll_several_services_in_one_call_and_rerun_is_a_no_op(aws):
+    result = aws.run(mod, batch())
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True and result["failed_services"] == []
+    assert set(result["services"]) == {"web", "api"}
+    for name in ("web", "api"):
+        entry = result["services"][name]
+        assert entry["registered"] is True and entry["updated_fields"] == ["created"], entry
+        assert entry["rollout_state"] == "COMPLETED"
+        found = aws.ecs.describe_services(cluster="test", services=[name])["services"][0]
+        assert found["taskDefinition"].endswith(f"task-definition/{name}:1")
+    aws.reset()
+    again = aws.run(mod, batch())
+    assert again["changed"] is False and all(not r["changed"] for r in again["services"].values())
+    assert aws.mutating() == []
+
+
+def test_deployments_one_failure_does_not_stop_the_others(aws):
+    missing = {"load_balancers": [{"targetGroupName": "nope-tg", "containerName": "web", "containerPort": 8080}]}
+    result = aws.run(mod, batch(api=missing))
+    assert result.get("failed") is not True, result
+    assert result["failed_services"] == ["api"]
+    api = result["services"]["api"]
+    assert api["failed"] is True and "target group nope-tg does not exist" in api["msg"]
+    assert result["services"]["web"]["registered"] is True and result["changed"] is True
+    found = aws.ecs.describe_services(cluster="test", services=["web", "api"])["services"]
+    assert [s["serviceName"] for s in found if s["status"] == "ACTIVE"] == ["web"]
+
+
+def test_deployments_invalid_item_fails_before_any_api_call(aws):
+    result = aws.run(mod, batch(api={"desired_count": "many"}))
+    assert result["failed"] is True
+    assert "deployments[1] (api)" in result["msg"] and "desired_count" in result["msg"]
+    result = aws.run(mod, batch(web={"deployment_maximum_percent": 50}))
+    assert result["failed"] is True and "deployments[0] (web)" in result["msg"]
+    assert "deployment_maximum_percent (50) must not be lower" in result["msg"]
+    result = aws.run(mod, batch(api={"name": "web"}))
+    assert result["failed"] is True and "web is listed more than once" in result["msg"]
+    result = aws.run(mod, dict(batch(), name="web"))
+    assert result["failed"] is True and "mutually exclusive" in result["msg"]
+    assert aws.calls == []
+
+
+def test_deployments_check_the_account_once_before_any_service(aws):
+    result = aws.run(mod, batch(expected_account_id="111122223333"))
+    assert result["failed"] is True and "111122223333" in result["msg"]
+    assert [(svc, op) for svc, op, _ in aws.calls] == [("sts", "GetCallerIdentity")]
+    aws.reset()
+    result = aws.run(mod, batch(expected_account_id="123456789012"))
+    assert result["changed"] is True and result["failed_services"] == []
+    assert [op for svc, op, _ in aws.calls if svc == "sts"] == ["GetCallerIdentity"]
+    assert (aws.calls[0][0], aws.calls[0][1]) == ("sts", "GetCallerIdentity")
+
+
+def test_deployments_check_mode_diff_names_each_service(aws):
+    result = aws.run(mod, batch(), check_mode=True, diff=True)
+    assert aws.mutating() == []
+    assert [d["before_header"] for d in result["diff"]] == ["service web", "service api"]
+    assert all("diff" not in entry for entry in result["services"].values())
+    assert result["services"]["api"]["would_update"] == ["created"]

@@ -23,7 +23,9 @@ description:
   - No module waits for an ECS rollout to complete (community.aws PR 1209); botocore's
     C(ServicesStable) waiter ignores the deployment's rollout state and load balancer registration.
     This module polls the deployment's C(rolloutState) and reports circuit breaker rollbacks.
-  - One module call per service, because every module call costs about a second.
+  - One module call per service, because every module call costs about a second; or one call for several
+    services (O(deployments)), which rolls them in parallel threads and pays the process, the boto3 import and the
+    account check once.
   - Supports check mode (no mutating API call is made) and diff mode.
 author:
   - ecsops maintainers (@ecsops)
@@ -33,10 +35,27 @@ options:
     type: str
     required: true
   name:
-    description: Name of the ECS service.
+    description:
+      - Name of the ECS service.
+      - Required unless O(deployments) is given (then it must not be).
     type: str
-    required: true
     aliases: ['service']
+  deployments:
+    description:
+      - Deploy several services of O(cluster) in one call. Each item takes the options of one service as the
+        module itself does (every option except O(cluster), O(expected_account_id), O(deployments) and
+        O(parallel)), with the same defaults and checks; O(name) is required in each.
+      - The services are planned and rolled in parallel threads (at most O(parallel) at a time); the account check
+        runs once, before any of them.
+      - The module fails when an item is invalid (before any API call) or the account check fails. A service whose
+        deploy fails does not stop the others; its entry in RV(services) has C(failed=true) and C(msg), and its name
+        is listed in RV(failed_services), so the caller decides (roles/service fails that service's host).
+    type: list
+    elements: dict
+  parallel:
+    description: With O(deployments), how many services are deployed at the same time.
+    type: int
+    default: 10
   family:
     description: Task definition family. Defaults to O(name).
     type: str
@@ -296,6 +315,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+services:
+  description:
+    - With O(deployments), the result of each service by name, with the keys below (and C(failed), C(msg) for a
+      service whose deploy failed). Without it, the keys below are the module's own result.
+  returned: O(deployments) given
+  type: dict
+failed_services:
+  description: With O(deployments), the names of the services whose deploy failed.
+  returned: O(deployments) given
+  type: list
+  elements: str
 task_definition_arn:
   description: Task definition the service runs (or would run, in check mode) after the call.
   returned: state=present
@@ -379,12 +409,18 @@ autoscaling:
 # The module reads, plans (module_utils/ecs_plan.py: no AWS call), then applies; the migration task and the
 # rollout wait are module_utils/ecs_rollout.py. Every failure below the module is a DeployError.
 
+import threading
 import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import botocore
 except ImportError:
     pass  # handled by AnsibleAWSModule
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -411,17 +447,35 @@ from ansible_collections.ecsops.platform.plugins.module_utils.ecs_rollout import
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 
 
-class EcsDeployer:
+class Clients:
+    """The boto3 clients of one module run, made once and shared by the services' threads (clients are thread-safe)."""
+
     def __init__(self, module):
         self.module = module
-        self.params = module.params
+        self._lock = threading.Lock()
+        self._made = {}
+
+    def get(self, name):
+        with self._lock:
+            if name not in self._made:
+                extra = ["ThrottlingException"] if name == "ecs" else None
+                self._made[name] = self.module.client(
+                    name, retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=extra)
+                )
+            return self._made[name]
+
+
+class EcsDeployer:
+    """One service's deploy (or teardown): present() and absent() return its result or raise DeployError."""
+
+    def __init__(self, module, params, clients):
+        self.module = module
+        self.params = params
+        self.clients = clients
         self.cluster = self.params["cluster"]
         self.name = self.params["name"]
         self.family = self.params["family"] or self.name
-        self.client = module.client(
-            "ecs",
-            retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"]),
-        )
+        self.client = clients.get("ecs")
         self.result = dict(
             changed=False,
             registered=False,
@@ -430,17 +484,10 @@ class EcsDeployer:
         )
 
     # ------------------------------------------------------------------ helpers
-    def fail(self, msg, exception=None, **extra):
-        result = dict(self.result)
-        result.update(extra)
-        if exception is not None:
-            self.module.fail_json_aws(exception, msg=msg, **result)
-        self.module.fail_json(msg=msg, **result)
-
-    def exit(self):
+    def finish(self):
         if self.params["read_autoscaling"]:
             self.result["autoscaling"] = self.read_autoscaling()
-        self.module.exit_json(**self.result)
+        return self.result
 
     # ------------------------------------------------------------------ reads
     def describe_service(self):
@@ -486,7 +533,7 @@ class EcsDeployer:
         names = [i["targetGroupName"] for i in items or [] if i.get("targetGroupName") and not i.get("targetGroupArn")]
         if not names:
             return
-        elbv2 = self.module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+        elbv2 = self.clients.get("elbv2")
         arns = {}
         for name in dict.fromkeys(names):
             try:
@@ -537,7 +584,7 @@ class EcsDeployer:
     def scaling_client(self):
         """The Application Auto Scaling client and this service's resource id (service/<cluster>/<name>)."""
         resource = f"service/{self.cluster.split('/')[-1]}/{self.name}"
-        return self.module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff()), resource
+        return self.clients.get("application-autoscaling"), resource
 
     def scalable_targets(self, scaling, resource):
         """This service's Application Auto Scaling targets (none or one)."""
@@ -608,10 +655,9 @@ class EcsDeployer:
             self.result.update(rollout_state=state, rollout_reason=reason)
         if self.module._diff:
             self.result["diff"] = plan.diff()
-        if self.module.check_mode or not plan.updated_fields:
-            self.exit()
-        self.apply(plan)
-        self.exit()
+        if not self.module.check_mode and plan.updated_fields:
+            self.apply(plan)
+        return self.finish()
 
     def apply(self, plan):
         """The mutations: register, migrate, create or update the service and its tags, wait, prune."""
@@ -777,14 +823,13 @@ class EcsDeployer:
                 before=dict(service=self.name if service else None, active_revisions=[td_label(a) for a in arns]),
                 after=dict(service=None, active_revisions=[]),
             )
-        self.module.exit_json(**self.result)
+        return self.result
 
 
-def check_account(module, expected):
+def check_account(module, clients, expected):
     """Fail, before any other call, when the credentials belong to another account than `expected`."""
-    sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
     try:
-        account = sts.get_caller_identity(aws_retry=True)["Account"]
+        account = clients.get("sts").get_caller_identity(aws_retry=True)["Account"]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="could not ask sts:GetCallerIdentity which account the credentials belong to")
     if account != expected:
@@ -796,10 +841,10 @@ def check_account(module, expected):
         )
 
 
-def main():
-    argument_spec = dict(
-        cluster=dict(type="str", required=True),
-        name=dict(type="str", required=True, aliases=["service"]),
+def service_spec():
+    """The options of one service: the module's own, and each item of deployments."""
+    return dict(
+        name=dict(type="str", aliases=["service"]),
         family=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         containers=dict(type="list", elements="dict"),
@@ -847,37 +892,135 @@ def main():
         keep_revisions=dict(type="int", default=10),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
-        expected_account_id=dict(type="str"),
         read_autoscaling=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
+
+
+def params_error(params):
+    """What is wrong with one service's validated options (None when nothing)."""
     if params["state"] == "present" and not params["containers"] and not params["task_definition"]:
-        module.fail_json(msg="state=present needs containers (or task_definition to deploy an existing revision)")
+        return "state=present needs containers (or task_definition to deploy an existing revision)"
     for key in ("deployment_minimum_healthy_percent", "deployment_maximum_percent", "wait_timeout", "keep_revisions"):
         if params[key] < 0:
-            module.fail_json(msg=f"{key} must not be negative, got {params[key]}")
+            return f"{key} must not be negative, got {params[key]}"
     if params["deployment_maximum_percent"] < params["deployment_minimum_healthy_percent"]:
-        module.fail_json(
-            msg=(
-                f"deployment_maximum_percent ({params['deployment_maximum_percent']}) must not be lower than "
-                f"deployment_minimum_healthy_percent ({params['deployment_minimum_healthy_percent']})"
-            )
+        return (
+            f"deployment_maximum_percent ({params['deployment_maximum_percent']}) must not be lower than "
+            f"deployment_minimum_healthy_percent ({params['deployment_minimum_healthy_percent']})"
         )
     if params["desired_count"] is not None and params["desired_count"] < 0:
-        module.fail_json(msg=f"desired_count must not be negative, got {params['desired_count']}")
+        return f"desired_count must not be negative, got {params['desired_count']}"
     if params["wait_delay"] < 0:
-        module.fail_json(msg=f"wait_delay must not be negative, got {params['wait_delay']}")
+        return f"wait_delay must not be negative, got {params['wait_delay']}"
+    return None
 
-    if params["expected_account_id"]:
-        check_account(module, params["expected_account_id"])
-    deployer = EcsDeployer(module)
+
+def run_one(module, params, clients):
+    """One service: its result, or raise DeployError (carrying what the deploy did before it failed)."""
+    deployer = EcsDeployer(module, params, clients)
     try:
         if params["state"] == "absent":
-            deployer.absent()
-        deployer.present()
+            return deployer.absent()
+        return deployer.present()
     except DeployError as e:
-        deployer.fail(e.msg, exception=e.exception, **e.extra)
+        e.extra = dict(deployer.result, **e.extra)
+        raise
+
+
+def failure(error):
+    """A service's DeployError as a result entry, worded as fail_json_aws words it."""
+    entry = dict(error.extra, failed=True, changed=False)
+    msg = error.msg
+    if error.exception is not None:
+        detail = getattr(error.exception, "message", None) or str(error.exception)
+        msg = f"{msg}: {detail}"
+        response = getattr(error.exception, "response", None)
+        if response:
+            entry.update(camel_dict_to_snake_dict(response))
+    entry["msg"] = msg
+    return entry
+
+
+def deploy_many(module, items, clients):
+    """Validate every item (before any API call), then deploy them in threads; one failure does not stop the others."""
+    spec = service_spec()
+    wanted = []
+    for index, item in enumerate(items):
+        validated = ArgumentSpecValidator(spec).validate(item)
+        label = item.get("name") or item.get("service") or f"#{index}"
+        if validated.error_messages:
+            module.fail_json(msg=f"deployments[{index}] ({label}): {'; '.join(validated.error_messages)}")
+        params = dict(validated.validated_parameters, cluster=module.params["cluster"])
+        if not params["name"]:
+            module.fail_json(msg=f"deployments[{index}]: name is required")
+        error = params_error(params)
+        if error:
+            module.fail_json(msg=f"deployments[{index}] ({label}): {error}")
+        wanted.append(params)
+    names = [p["name"] for p in wanted]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        module.fail_json(msg=f"deployments: service {', '.join(repeated)} is listed more than once")
+    if module.params["expected_account_id"]:
+        check_account(module, clients, module.params["expected_account_id"])
+
+    def one(params):
+        try:
+            return run_one(module, params, clients)
+        except DeployError as e:
+            return failure(e)
+        except Exception as e:  # pylint: disable=broad-except  # a bug in one service's deploy must not hide the others
+            return dict(failed=True, changed=False, msg=f"service {params['name']}: {e}", exception=traceback.format_exc())
+
+    with ThreadPoolExecutor(max_workers=max(1, min(module.params["parallel"], len(wanted) or 1))) as pool:
+        results = dict(zip(names, pool.map(one, wanted)))
+    diffs = []
+    for name, entry in results.items():
+        diff = entry.pop("diff", None)
+        if diff:
+            diffs.append(dict(diff, before_header=f"service {name}", after_header=f"service {name}"))
+    outcome = dict(
+        changed=any(r.get("changed") for r in results.values()),
+        services=results,
+        failed_services=[n for n, r in results.items() if r.get("failed")],
+    )
+    if diffs:
+        outcome["diff"] = diffs
+    module.exit_json(**outcome)
+
+
+def main():
+    argument_spec = service_spec()
+    argument_spec.update(
+        cluster=dict(type="str", required=True),
+        expected_account_id=dict(type="str"),
+        deployments=dict(type="list", elements="dict"),
+        parallel=dict(type="int", default=10),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_one_of=[["name", "deployments"]],
+        mutually_exclusive=[["name", "deployments"]],
+    )
+    params = module.params
+    clients = Clients(module)
+    if params["deployments"] is not None:
+        if params["parallel"] < 1:
+            module.fail_json(msg=f"parallel must be at least 1, got {params['parallel']}")
+        deploy_many(module, params["deployments"], clients)
+    error = params_error(params)
+    if error:
+        module.fail_json(msg=error)
+    if params["expected_account_id"]:
+        check_account(module, clients, params["expected_account_id"])
+    try:
+        result = run_one(module, params, clients)
+    except DeployError as e:
+        if e.exception is not None:
+            module.fail_json_aws(e.exception, msg=e.msg, **e.extra)
+        module.fail_json(msg=e.msg, **e.extra)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
