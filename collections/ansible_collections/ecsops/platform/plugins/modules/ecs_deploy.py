@@ -973,7 +973,7 @@ def deploy_many(module, items, clients):
             return dict(failed=True, changed=False, msg=f"service {params['name']}: {e}", exception=traceback.format_exc())
 
     with ThreadPoolExecutor(max_workers=max(1, min(module.params["parallel"], len(wanted) or 1))) as pool:
-        results = dict(zip(names, pool.map(one, wanted)))
+        results = dict(pool.map(lambda params: (params["name"], one(params)), wanted))
     diffs = []
     for name, entry in results.items():
         diff = entry.pop("diff", None)
