@@ -155,3 +155,20 @@ def test_rollback_playbook_returns_to_the_previous_revision(redeployed: dict[str
     assert web["taskDefinition"] != current
     assert _images(emulator, web["taskDefinition"])["app"].endswith(":1.0.0")
     assert web["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+def test_one_failed_rollout_fails_its_own_host_and_the_other_services_roll(redeployed: dict[str, Any], emulator: Emulator) -> None:
+    """Both services go to the one ecs_deploy call (deployments): web's nginx image is broken, so its rollout fails
+    and the circuit breaker puts it back; worker rolls in the same call. Only web's host fails."""
+    good_web = _service(emulator, "web")["taskDefinition"]
+    run = playbook(emulator, "site.yml", "--tags", "deploy", "-e", "image_tag=1.3.0", "-e", "nginx_image_tag=broken-5")
+    assert run.rc != 0
+    assert run.recap["web"]["failed"] == 1 and run.recap["worker"]["failed"] == 0, run.recap
+    assert run.recap["worker"]["changed"] == 1, run.recap
+    assert "fatal: [web]" in run.output and "circuit breaker" in run.output.lower(), run.tail()
+    assert "fatal: [worker]" not in run.output
+    worker = _service(emulator, "worker")
+    assert _images(emulator, worker["taskDefinition"])["worker"].endswith(":1.3.0")
+    assert worker["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert _service(emulator, "web")["taskDefinition"] == good_web, "the circuit breaker put web back"
+    assert len([c for c in run.calls if c.action == "RegisterTaskDefinition"]) == 2
