@@ -620,3 +620,18 @@ def test_deployments_check_mode_diff_names_each_service(aws):
     assert [d["before_header"] for d in result["diff"]] == ["service web", "service api"]
     assert all("diff" not in entry for entry in result["services"].values())
     assert result["services"]["api"]["would_update"] == ["created"]
+
+
+def test_deployments_failed_rollout_keeps_what_the_deploy_changed(aws):
+    """A service whose rollout failed after a revision was registered and the service updated reports changed, as
+    the module's own failure does (the playbook's per-host report counts it)."""
+    aws.run(mod, args())
+    old = service(aws)["taskDefinition"]
+    _stub_rollout(aws, ["IN_PROGRESS", "FAILED"], rollback_to=old)
+    item = {k: v for k, v in args(images={"web": "repo/web:2"}).items() if k != "cluster"}
+    result = aws.run(mod, dict(cluster="test", deployments=[item]))
+    assert result.get("failed") is not True and result["failed_services"] == ["web"], result
+    web = result["services"]["web"]
+    assert web["failed"] is True and web["changed"] is True and web["registered"] is True, web
+    assert web["rollout_state"] == "FAILED" and "rolled the service back to web:1" in web["msg"]
+    assert result["changed"] is True

@@ -929,7 +929,9 @@ def run_one(module, params, clients):
 
 def failure(error):
     """A service's DeployError as a result entry, worded as fail_json_aws words it."""
-    entry = dict(error.extra, failed=True, changed=False)
+    # What the deploy did before it failed (a registered revision, an updated service) stays in: changed as it was.
+    entry = dict(error.extra, failed=True)
+    entry.setdefault("changed", False)
     msg = error.msg
     if error.exception is not None:
         detail = getattr(error.exception, "message", None) or str(error.exception)
