@@ -120,6 +120,19 @@ def test_full_converge_keeps_the_deployed_image(redeployed: dict[str, Any], emul
     web = _service(emulator, "web")
     assert _images(emulator, web["taskDefinition"])["app"].endswith(":1.1.0")
     assert len(_revisions(emulator, "web")) == 2
+    # preflight checks the account; the deploy does not ask again (the other sts calls are amazon.aws's
+    # ec2_security_group in the network play, before any ECS call)
+    sts = [i for i, c in enumerate(run.calls) if c.action == "GetCallerIdentity"]
+    ecs = [i for i, c in enumerate(run.calls) if c.service == "ecs"]
+    assert sts and ecs and sts[-1] < ecs[0], [(c.service, c.action) for c in run.calls]
+
+
+def test_deploy_only_run_checks_the_account_in_ecs_deploy_before_any_other_call(redeployed: dict[str, Any], emulator: Emulator) -> None:
+    run = playbook(emulator, "site.yml", "--tags", "deploy", "--limit", "web", "-e", "aws_account_id=111122223333",
+                   "-e", "image_tag=7.7.7")
+    assert run.rc != 0
+    assert "the credentials belong to account 123456789012, but the deploy expects 111122223333" in run.output, run.tail()
+    assert [c.action for c in run.calls] == ["GetCallerIdentity"]
 
 
 def test_redeploy_again_is_a_no_op(redeployed: dict[str, Any], emulator: Emulator) -> None:
