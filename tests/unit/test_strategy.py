@@ -1,6 +1,7 @@
 """ecsops.platform.mitogen_linear: plain linear until a play has module work and mitogen is enabled, then linear +
 mitogen listing the collections once (the same ones mitogen would have listed for every module task). The
-account-host plays name it; the service-host plays keep ansible.cfg's linear."""
+account-host plays name it, and the account check's play of preflight.yml. ecsops.platform.mitogen_warm is the same
+once a mitogen play of the run has started mitogen, plain linear before: the deploy and scaling plays name it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 STRATEGY = "ecsops.platform.mitogen_linear"
 ACCOUNT_PLAYS = ["network.yml", "data.yml", "platform.yml", "edge.yml", "data_ready.yml"]
-SERVICE_PLAYS = ["deploy.yml", "scaling.yml", "preflight.yml", "rollback.yml", "unlock.yml"]
+WARM = "ecsops.platform.mitogen_warm"
+WARM_PLAYS = ["deploy.yml", "scaling.yml"]
+SERVICE_PLAYS = ["rollback.yml", "unlock.yml"]
 PROBE = r"""
 import json, sys
 from ansible import context
@@ -56,7 +59,11 @@ cache_env = {"PYTHONPATH": "/elsewhere"}
 cache_on = [mod.use_boto_cache(cache_env), mod.use_boto_cache(cache_env)]
 off_env = {"ECSOPS_BOTO_CACHE": "0"}
 cache_off = [mod.use_boto_cache(off_env), "PYTHONPATH" in off_env]
+warm_cls = strategy_loader.get("ecsops.platform.mitogen_warm", class_only=True)
+warm_mod = sys.modules[warm_cls.__module__]
+started_before = mod.mitogen_started()
 mitogen_cls = mod._mitogen_strategy()
+started_after = mod.mitogen_started()
 import ansible_mitogen.affinity, ansible_mitogen.planner, ansible_mitogen.strategy
 class Invocation:
     def __init__(self):
@@ -67,6 +74,8 @@ print(json.dumps({
     "plain_linear": issubclass(cls, linear.StrategyModule) and not issubclass(cls, ansible_mitogen.strategy.StrategyMixin),
     "imported_before": imported_before,
     "mitogen_linear": issubclass(mitogen_cls, linear.StrategyModule),
+    "warm_is_mitogen_linear": issubclass(warm_cls, cls) and warm_mod.mitogen_started is mod.mitogen_started,
+    "started": [started_before, started_after],
     "mitogen": issubclass(mitogen_cls, ansible_mitogen.strategy.StrategyMixin),
     "patched": ansible_mitogen.planner._load_collections is mod._load_collections,
     "no_pinning": type(ansible_mitogen.affinity.policy) is ansible_mitogen.affinity.Policy,
@@ -121,6 +130,22 @@ def test_teardown_layers_play_names_it_and_service_plays_do_not() -> None:
             assert "strategy" not in play, (playbook, play["name"])
 
 
+def test_preflight_checks_the_account_in_a_mitogen_play_and_validates_in_a_linear_one() -> None:
+    validate, account = _plays("preflight.yml")
+    assert "strategy" not in validate, "the validation play has no module task: mitogen would only cost time"
+    assert account.get("strategy") == STRATEGY
+    tasks = yaml.safe_dump(account["tasks"])
+    assert "tasks_from: account" in tasks and "tasks_from: account" not in yaml.safe_dump(validate["tasks"])
+    # A --tags deploy run leaves the check to ecs_deploy: the play matches no host, so mitogen does not start.
+    assert "ecsops_deploy_only" in account["hosts"]
+
+
+@pytest.mark.parametrize("playbook", WARM_PLAYS)
+def test_service_plays_name_the_warm_strategy(playbook: str) -> None:
+    plays = _plays(playbook)
+    assert plays and all(p.get("strategy") == WARM for p in plays)
+
+
 def test_plugin_is_plain_linear_until_a_play_has_work(probe: dict) -> None:
     assert probe["plain_linear"]
     assert not probe["imported_before"], "loading the plugin must not import mitogen"
@@ -135,6 +160,8 @@ def test_ecsops_mitogen_switch(probe: dict) -> None:
 
 def test_mitogen_class_is_linear_with_mitogen_and_lists_collections_once(probe: dict) -> None:
     assert probe["mitogen_linear"] and probe["mitogen"] and probe["patched"]
+    assert probe["warm_is_mitogen_linear"], "mitogen_warm must share mitogen_linear's record of a started mitogen"
+    assert probe["started"] == [False, True]
     assert probe["no_pinning"], "mitogen's CPU placement policy must be the do-nothing one"
     assert any(p.endswith("ansible_collections/amazon/aws") for p in probe["ours"])
     assert any(p.endswith("ansible_collections/ecsops/platform") for p in probe["ours"])
@@ -188,3 +215,45 @@ def test_processes_of_a_mitogen_run_get_the_boto_cache_and_every_cpu(tmp_path: P
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert expected in proc.stdout
     assert f"CPUS={len(os.sched_getaffinity(0))}" in proc.stdout, "a mitogen play left the run pinned to fewer CPUs"
+
+
+WARM_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  strategy: FIRST
+  tasks:
+    - ansible.builtin.shell: "tr '\\\\0' ' ' < /proc/$PPID/cmdline"
+      register: first
+      changed_when: false
+    - ansible.builtin.debug:
+        msg: "FIRST={{ '(mitogen:' in first.stdout }}"
+
+- hosts: localhost
+  gather_facts: false
+  strategy: ecsops.platform.mitogen_warm
+  tasks:
+    - ansible.builtin.shell: "tr '\\\\0' ' ' < /proc/$PPID/cmdline"
+      register: warm
+      changed_when: false
+    - ansible.builtin.debug:
+        msg: "WARM={{ '(mitogen:' in warm.stdout }}"
+"""
+
+
+@pytest.mark.parametrize(("first", "env", "expected"), [
+    ("linear", {}, ("FIRST=False", "WARM=False")),
+    (STRATEGY, {}, ("FIRST=True", "WARM=True")),
+    (STRATEGY, {"ECSOPS_MITOGEN": "0"}, ("FIRST=False", "WARM=False")),
+])
+def test_warm_strategy_runs_modules_in_mitogen_only_after_a_mitogen_play(tmp_path: Path, first: str, env: dict,
+                                                                          expected: tuple) -> None:
+    """The module's parent process is mitogen's interpreter (its command line says so) or a plain one."""
+    (tmp_path / "play.yml").write_text(WARM_PLAY.replace("FIRST", first, 1))
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ECSOPS_BOTO_CACHE", "ECSOPS_MITOGEN")}
+    clean.update(env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "play.yml")],
+                          cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    for line in expected:
+        assert line in proc.stdout, proc.stdout[-3000:]

@@ -158,6 +158,12 @@ def _mitogen_strategy():
     return MitogenLinear
 
 
+def mitogen_started() -> bool:
+    """True once a play of this ansible-playbook run has switched to mitogen (its interpreters are running and
+    their boto3 is imported): what ecsops.platform.mitogen_warm waits for."""
+    return _mitogen_strategy.cache_info().currsize > 0
+
+
 class StrategyModule(Linear):
     """Plain linear until a play has a task to run and mitogen is enabled; then this instance becomes
     linear + mitogen (its class is swapped: StrategyMixin adds methods, no state of its own)."""
