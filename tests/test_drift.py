@@ -48,6 +48,11 @@ def _rds_sg(ec2: Any) -> dict[str, Any]:
     return groups["SecurityGroups"][0]
 
 
+def _route_table(ec2: Any, name: str) -> dict[str, Any]:
+    [table] = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": [name]}])["RouteTables"]
+    return table
+
+
 def _idle_timeout(elbv2: Any, arn: str) -> str:
     attrs = elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
     return {a["Key"]: a["Value"] for a in attrs}["idle_timeout.timeout_seconds"]
@@ -86,13 +91,22 @@ def test_hand_made_drift_is_repaired_by_the_next_converge(converged: dict[str, A
                                ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
                                TargetTrackingScalingPolicyConfiguration=dict(cpu_config, TargetValue=95.0))
     assert not _rds_sg(ec2)["IpPermissions"]
+    # The route tables: the no-change run reads them once and calls ec2_vpc_route_table only for one that differs.
+    public, private = _route_table(ec2, f"{PREFIX}-public"), _route_table(ec2, f"{PREFIX}-private-eu-west-1a")
+    [association] = [a for a in private["Associations"] if not a.get("Main")]
+    ec2.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
+    ec2.create_route(RouteTableId=public["RouteTableId"], DestinationCidrBlock="192.0.2.0/24",
+                     GatewayId=next(r["GatewayId"] for r in public["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"))
 
     repair = playbook(emulator, "site.yml")
     assert repair.rc == 0, repair.tail()
     assert repair.changed >= 5, repair.recap
     actions = {c.action for c in repair.mutating}
     assert {"AuthorizeSecurityGroupIngress", "ModifyLoadBalancerAttributes", "UpdateAutoScalingGroup",
-            "PutMetricAlarm", "PutScalingPolicy"} <= actions, sorted(actions)
+            "PutMetricAlarm", "PutScalingPolicy", "AssociateRouteTable", "DeleteRoute"} <= actions, sorted(actions)
+    assert [a["SubnetId"] for a in _route_table(ec2, f"{PREFIX}-private-eu-west-1a")["Associations"]
+            if not a.get("Main")] == [association["SubnetId"]]
+    assert "192.0.2.0/24" not in {r.get("DestinationCidrBlock") for r in _route_table(ec2, f"{PREFIX}-public")["Routes"]}
 
     assert _rds_sg(ec2)["IpPermissions"] == rds_sg["IpPermissions"]
     assert _idle_timeout(elbv2, lb_arn) == timeout

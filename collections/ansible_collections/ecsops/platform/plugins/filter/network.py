@@ -51,6 +51,50 @@ def static_host_ports(container_lists, port_range):
     return sorted(p for p in ports if p > 0 and not first <= p <= last)
 
 
+ROUTE_TARGETS = ("gateway_id", "nat_gateway_id")
+
+
+def _route_matches(want, route):
+    """A wanted route ({'dest', 'gateway_id' | 'nat_gateway_id'}) is in the table with the same target."""
+    if route.get("destination_cidr_block") != want.get("dest"):
+        return False
+    return all(route.get(key) == want[key] for key in ROUTE_TARGETS if want.get(key))
+
+
+def route_table_drift(wanted, tables):
+    """The wanted route tables that amazon.aws.ec2_vpc_route_table (lookup: tag, purge_routes, purge_subnets,
+    purge_tags) would change, judged from one ec2_vpc_route_table_info read of the VPC's tables.
+
+    wanted: [{'tags': {...}, 'subnets': [subnet ids], 'routes': [{'dest', 'gateway_id' | 'nat_gateway_id'}]}].
+    A table differs when no table or more than one carries its tags (the module creates one, or fails naming
+    the ambiguity), when its tags are not exactly these (aws: keys aside), when its subnet associations are not
+    exactly these subnets, when a wanted route is missing or points elsewhere, or when a route created by hand
+    (origin CreateRoute) is not wanted (purge_routes deletes it). The module's own rules, so a table this returns
+    nothing for is one the module would leave as it is.
+    """
+    tables = tables or []
+    drifted = []
+    for want in wanted or []:
+        tags = {str(k): str(v) for k, v in (want.get("tags") or {}).items()}
+        found = [t for t in tables
+                 if all((t.get("tags") or {}).get(k) == v for k, v in tags.items())]
+        if len(found) != 1:
+            drifted.append(want)
+            continue
+        table = found[0]
+        current_tags = {k: v for k, v in (table.get("tags") or {}).items() if not k.startswith("aws:")}
+        subnets = {a.get("subnet_id") for a in table.get("associations") or []
+                   if not a.get("main") and a.get("subnet_id")}
+        routes = table.get("routes") or []
+        missing = [r for r in want.get("routes") or [] if not any(_route_matches(r, route) for route in routes)]
+        extra = [route for route in routes
+                 if route.get("origin") == "CreateRoute" and route.get("destination_cidr_block")
+                 and not any(_route_matches(r, route) for r in want.get("routes") or [])]
+        if current_tags != tags or subnets != set(want.get("subnets") or []) or missing or extra:
+            drifted.append(want)
+    return drifted
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -60,4 +104,5 @@ class FilterModule:
             "sg_cidr_rules": sg_cidr_rules,
             "sg_port_rule": sg_port_rule,
             "static_host_ports": static_host_ports,
+            "route_table_drift": route_table_drift,
         }
