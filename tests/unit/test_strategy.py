@@ -204,14 +204,19 @@ PLAY = """
 """
 
 
-@pytest.mark.parametrize(("switch", "expected"), [({}, "SHARED=True"), ({"ECSOPS_BOTO_CACHE": "0"}, "SHARED=False")])
-def test_processes_of_a_mitogen_run_get_the_boto_cache_and_every_cpu(tmp_path: Path, switch: dict, expected: str) -> None:
-    (tmp_path / "play.yml").write_text(PLAY)
+def _run_play(tmp_path: Path, text: str, switch: dict) -> subprocess.CompletedProcess:
+    """ansible-playbook on localhost with the project's ansible.cfg, without the switches of this environment."""
+    (tmp_path / "play.yml").write_text(text)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ECSOPS_BOTO_CACHE", "ECSOPS_MITOGEN")}
     env.update(switch, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
                            "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "play.yml")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(("switch", "expected"), [({}, "SHARED=True"), ({"ECSOPS_BOTO_CACHE": "0"}, "SHARED=False")])
+def test_processes_of_a_mitogen_run_get_the_boto_cache_and_every_cpu(tmp_path: Path, switch: dict, expected: str) -> None:
+    proc = _run_play(tmp_path, PLAY, switch)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert expected in proc.stdout
     assert f"CPUS={len(os.sched_getaffinity(0))}" in proc.stdout, "a mitogen play left the run pinned to fewer CPUs"
@@ -248,12 +253,7 @@ WARM_PLAY = """
 def test_warm_strategy_runs_modules_in_mitogen_only_after_a_mitogen_play(tmp_path: Path, first: str, env: dict,
                                                                           expected: tuple) -> None:
     """The module's parent process is mitogen's interpreter (its command line says so) or a plain one."""
-    (tmp_path / "play.yml").write_text(WARM_PLAY.replace("FIRST", first, 1))
-    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ECSOPS_BOTO_CACHE", "ECSOPS_MITOGEN")}
-    clean.update(env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                           "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "play.yml")],
-                          cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
+    proc = _run_play(tmp_path, WARM_PLAY.replace("FIRST", first, 1), env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     for line in expected:
         assert line in proc.stdout, proc.stdout[-3000:]
