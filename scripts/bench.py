@@ -10,6 +10,9 @@ state under .bench/):
 * redeploy_one     site.yml --tags deploy --limit <service> -e image_tag=<new>
 * redeploy_one_nowait  the same with service_wait=false: like for like with `ecs deploy --timeout -1`
 * redeploy_all     site.yml --tags deploy -e image_tag=<new> (every host of `services`)
+* ansible_floor    scripts/bench_floor.yml: one play, one AWS module task (aws_caller_info: 2 requests) on the redeploy's
+                   service host, same inventory and ansible.cfg: the least any ansible-playbook run making one AWS
+                   call costs here, the floor under redeploy_one_nowait
 * ecs_deploy       `ecs deploy <cluster> <service> --image <container> <new> --timeout -1` (PyPI ecs-deploy,
                    from its own virtualenv .venv-bench built from requirements-bench.txt; skipped, with the
                    reason, when it cannot be installed or run)
@@ -202,6 +205,13 @@ class Bench:
                                       "-e", f"image_tag={tag}", "-e", '{"service_wait": false}'))
             self.check_image(self.args.service, tag)
         return summarise(runs)
+
+    def ansible_floor(self) -> dict[str, Any]:
+        """ansible-playbook's own floor on this machine: start, inventory, one play and one plain module process
+        that makes two requests (scripts/bench_floor.yml). A redeploy by ansible-playbook cannot take less."""
+        cmd = [str(ROOT / ".venv/bin/ansible-playbook"), "-i", self.inventory, "scripts/bench_floor.yml",
+               "-e", f"bench_floor_host={self.args.service}"]
+        return summarise([self.run("ansible_floor", cmd) for _ in range(self.args.repeat)])
 
     def redeploy_all(self, inventory: str | None = None, services: list[str] | None = None,
                      label: str = "redeploy_all") -> dict[str, Any]:
@@ -465,6 +475,17 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     if lin and "median" in lin:
         out.append({"target": "no-change with mitogen / without (ECSOPS_MITOGEN=0) (reported)",
                     "value": round(nc["median"] / lin["median"], 2), "limit": None, "met": None})
+    # The floor under the one-service target: ansible-playbook with one module task, against `ecs deploy` (above 3
+    # means no ansible-playbook redeploy can meet that target on this machine) and against our redeploy.
+    floor = s.get("ansible_floor", {})
+    if "median" in floor:
+        if "median" in ed:
+            out.append({"target": "ansible-playbook floor (one module task) / `ecs deploy` (no wait) (reported)",
+                        "value": round(floor["median"] / ed["median"], 2), "limit": None, "met": None})
+        if "redeploy_one_nowait" in s:
+            out.append({"target": "one-service redeploy (not waiting) / ansible-playbook floor (reported)",
+                        "value": round(s["redeploy_one_nowait"]["median"] / floor["median"], 2), "limit": None,
+                        "met": None})
     return out
 
 
@@ -589,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         s["redeploy_one"] = bench.redeploy_one()
         s["redeploy_one_nowait"] = bench.redeploy_one_nowait()
         s["redeploy_all"] = bench.redeploy_all()
+        s["ansible_floor"] = bench.ansible_floor()
         s["ecs_deploy"] = {"skipped": "--quick or --no-ecs-deploy"} if args.no_ecs_deploy else bench.ecs_deploy()
         if not args.no_ecs_deploy and "median" in s["ecs_deploy"]:
             s["ecs_deploy_wait"] = bench.ecs_deploy(timeout=300)

@@ -74,6 +74,26 @@ def test_targets_and_table() -> None:
     assert bench.targets(report)[1]["note"] == "no venv"
 
 
+def test_floor_targets() -> None:
+    """The floor rows appear only with an ansible_floor scenario, and each divides the right medians."""
+    s = {
+        "no_change": bench.summarise([_run(50, 300)]),
+        "redeploy_one": bench.summarise([_run(7, 11, 3)]),
+        "redeploy_one_nowait": bench.summarise([_run(5, 9, 3)]),
+        "redeploy_all": bench.summarise([_run(14, 80, 24)]),
+        "ecs_deploy": bench.summarise([_run(0.5, 5, 3)]),
+    }
+    report = {"meta": {"services": 8, "revision_counts": []}, "scenarios": s}
+    assert not any("floor" in t["target"] for t in bench.targets(report))
+    s["ansible_floor"] = bench.summarise([_run(2.0, 1)])
+    rows = {t["target"]: (t["value"], t["met"]) for t in bench.targets(report) if "floor" in t["target"]}
+    assert rows == {"ansible-playbook floor (one module task) / `ecs deploy` (no wait) (reported)": (4.0, None),
+                    "one-service redeploy (not waiting) / ansible-playbook floor (reported)": (2.5, None)}
+    s["ecs_deploy"] = {"skipped": "no venv"}
+    assert [t["target"] for t in bench.targets(report) if "floor" in t["target"]] == [
+        "one-service redeploy (not waiting) / ansible-playbook floor (reported)"]
+
+
 def test_parse_args_modes() -> None:
     quick = bench.parse_args(["--quick"])
     assert (quick.repeat, quick.inventory, quick.revision_counts, quick.no_ecs_deploy, quick.scale) == (
@@ -138,6 +158,9 @@ def test_quick_bench_end_to_end(tmp_path: Path) -> None:
     assert {a.split(":")[0] for a in s["redeploy_all"]["runs"][0]["mutating_actions"]} == {"ecs"}
     assert s["redeploy_all"]["mutating"] > s["redeploy_one"]["mutating"]
     assert s["ecs_deploy"] == {"skipped": "--quick or --no-ecs-deploy"}
+    # the floor is one module task: sts:GetCallerIdentity and iam:ListAccountAliases, nothing written
+    assert (s["ansible_floor"]["requests"], s["ansible_floor"]["mutating_max"]) == (2, 0)
+    assert s["ansible_floor"]["runs"][0]["tasks"]["ok"] == 1
     replay = s["replay"]
     assert replay["replayed"] == s["no_change"]["runs"][-1]["requests"] and replay["errors"] == 0
     assert replay["skipped_mutating"] == 0 and replay["ratio"] > 1
