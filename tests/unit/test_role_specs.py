@@ -49,7 +49,7 @@ def test_skipped_validations_are_of_roles_that_preflight_validates() -> None:
     assert len(found) >= 17, found  # the 13 account-play roles, rds ready, preflight, the deploy, the release
     for where, role, _entry in found:
         if role.startswith("{{"):
-            assert where == "roles/preflight/tasks/main.yml", (where, role)  # the loop over preflight's own roles
+            assert where == "roles/preflight/tasks/roles.yml", (where, role)  # the loop over preflight's own roles
             continue
         assert role in preflight_roles | VALIDATED_ELSEWHERE, (where, role)
 
